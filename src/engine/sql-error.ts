@@ -1,11 +1,20 @@
 import { WeirError, errorMessage, type WeirErrorOptions } from '../core/errors.js';
 
 /** What kind of failure the engine reported, from the prefix of its message (`Binder Error: ...`). */
-export const SQL_ERROR_KINDS = ['parser', 'binder', 'catalog', 'conversion', 'constraint', 'interrupt', 'other'] as const;
+export const SQL_ERROR_KINDS = [
+  'parser',
+  'binder',
+  'catalog',
+  'conversion',
+  'constraint',
+  'interrupt',
+  'other',
+] as const;
 export type SqlErrorKind = (typeof SQL_ERROR_KINDS)[number];
 
 export const SQL_ERROR_CODE = 'WEIR-E001';
 export const SQL_INTERRUPTED_CODE = 'WEIR-E002';
+export const SQL_SESSION_BUSY_CODE = 'WEIR-E003';
 
 const PREFIX_KINDS: ReadonlyArray<readonly [RegExp, SqlErrorKind]> = [
   [/^Parser Error:/i, 'parser'],
@@ -32,6 +41,8 @@ export interface SqlErrorOptions extends Omit<WeirErrorOptions, 'hint'> {
   readonly kind: SqlErrorKind;
   readonly sqlLine?: number;
   readonly hint?: string;
+  /** Overrides the code derived from `kind` (E001, or E002 when interrupted). */
+  readonly code?: string;
 }
 
 /**
@@ -45,7 +56,7 @@ export class SqlError extends WeirError {
   readonly sqlLine: number | undefined;
 
   constructor(options: SqlErrorOptions) {
-    const code = options.kind === 'interrupt' ? SQL_INTERRUPTED_CODE : SQL_ERROR_CODE;
+    const code = options.code ?? (options.kind === 'interrupt' ? SQL_INTERRUPTED_CODE : SQL_ERROR_CODE);
     const firstLine = options.engineMessage.split('\n', 1)[0] ?? options.engineMessage;
     const where = options.sqlLine === undefined ? '' : ` (SQL line ${options.sqlLine})`;
     super(code, `${firstLine}${where}`, {

@@ -45,25 +45,27 @@ import type { SqlValue } from '../../core/engine.js';
  *   UNION                                                    -> { tag, value }
  */
 
+type NonNullSqlValue = Exclude<SqlValue, null>;
+
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
 // JS Date covers +-8.64e15 ms around the epoch.
 const MAX_DATE_MS = 8_640_000_000_000_000n;
 
-function smallBigint(value: DuckDBValue): SqlValue {
+function smallBigint(value: DuckDBValue): NonNullSqlValue {
   if (typeof value !== 'bigint') return Number(value);
   return value <= MAX_SAFE && value >= MIN_SAFE ? Number(value) : value;
 }
 
-function bigintValue(value: DuckDBValue): SqlValue {
+function bigintValue(value: DuckDBValue): NonNullSqlValue {
   return typeof value === 'bigint' ? value : BigInt(String(value));
 }
 
-function dateString(value: DuckDBValue): SqlValue {
+function dateString(value: DuckDBValue): NonNullSqlValue {
   return value instanceof DuckDBDateValue ? value.toString() : String(value);
 }
 
-function decimalString(value: DuckDBValue): SqlValue {
+function decimalString(value: DuckDBValue): NonNullSqlValue {
   return value instanceof DuckDBDecimalValue ? value.toString() : String(value);
 }
 
@@ -73,7 +75,7 @@ function floorDiv(a: bigint, b: bigint): bigint {
 }
 
 /** Timestamps of every precision to a JS Date; values a Date cannot hold keep DuckDB's text. */
-function timestampToDate(value: DuckDBValue): SqlValue {
+function timestampToDate(value: DuckDBValue): NonNullSqlValue {
   if (value === null || typeof value !== 'object') return String(value);
   let ms: bigint;
   if ('micros' in value && typeof value.micros === 'bigint') ms = floorDiv(value.micros, 1000n);
@@ -86,11 +88,11 @@ function timestampToDate(value: DuckDBValue): SqlValue {
   return new Date(Number(ms));
 }
 
-function textOf(value: DuckDBValue): SqlValue {
+function textOf(value: DuckDBValue): NonNullSqlValue {
   return value instanceof DuckDBBitValue ? value.toString() : String(value);
 }
 
-type Conv = DuckDBValueConverter<SqlValue>;
+type Conv = DuckDBValueConverter<NonNullSqlValue>;
 
 const byTypeId: Record<DuckDBTypeId, Conv | undefined> = {
   [DuckDBTypeId.INVALID]: unsupportedConverter,
@@ -137,7 +139,7 @@ const byTypeId: Record<DuckDBTypeId, Conv | undefined> = {
   [DuckDBTypeId.VARIANT]: fromVariantValue as Conv,
 };
 
-export const sqlValueConverter: DuckDBValueConverter<SqlValue> = createDuckDBValueConverter(byTypeId);
+export const sqlValueConverter: DuckDBValueConverter<NonNullSqlValue> = createDuckDBValueConverter(byTypeId);
 
 /**
  * Query parameters to DuckDB values. Numbers bind as INTEGER/BIGINT/DOUBLE by their value, bigints as

@@ -1,0 +1,354 @@
+import { existsSync } from 'node:fs';
+import { cp, mkdir, readdir, rename, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pc from 'picocolors';
+import type { ResourceType } from '../core/graph.js';
+import type { Logger } from '../core/logger.js';
+import { WeirError } from '../core/errors.js';
+import { select } from '../core/selection.js';
+import { createDuckDbEngine } from '../engine/duckdb/duckdb-engine.js';
+import { createLogger, type LogFormat } from '../observe/logger.js';
+import { writeManifestJson, writeRunResultsJson } from '../orchestrate/artifacts.js';
+import { Compiler } from '../orchestrate/compile.js';
+import { assetName, targetContext, type ManifestNode } from '../orchestrate/manifest.js';
+import { publishQueryCatalog, viewStatements } from '../orchestrate/query-catalog.js';
+import { executeRun, newRunId, tablePathOf, type RunCommand, type RunEvent } from '../orchestrate/run.js';
+import { TableHandle } from '../orchestrate/table-handle.js';
+import type { HistoryEntry } from '../lake/delta/operations/history.js';
+import { formatDuration, formatValue, jsonReplacer, renderTable } from './format.js';
+import { Progress, summaryLines } from './progress.js';
+import { openRuntime, openStateOnly, openWorkspace, type ProjectOptions, type Workspace } from './workspace.js';
+
+interface CommonOptions extends ProjectOptions {
+  readonly logFormat?: LogFormat;
+  readonly debug?: boolean;
+  readonly select?: string[];
+  readonly exclude?: string[];
+  readonly output?: string;
+}
+
+const out = (text: string): void => {
+  process.stdout.write(`${text}\n`);
+};
+const warnLine = (text: string): void => {
+  process.stderr.write(`${pc.yellow(text)}\n`);
+};
+
+function makeLogger(opts: CommonOptions): Logger {
+  const format = opts.logFormat ?? 'text';
+  return createLogger({
+    format,
+    level: opts.debug ? 'debug' : format === 'json' ? 'info' : 'warn',
+    write: (line) => (format === 'json' ? process.stdout.write(line) : process.stderr.write(line)),
+  });
+}
+
+export async function commandInit(dir: string, opts: { force?: boolean }): Promise<void> {
+  const target = resolve(dir);
+  if (existsSync(target) && (await readdir(target)).length > 0 && !opts.force) {
+    throw new WeirError('WEIR-U002', `${dir} exists and is not empty`, {
+      hint: 'choose a new folder name, or pass --force to write into it',
+    });
+  }
+  const template = fileURLToPath(new URL('../../templates/ecommerce', import.meta.url));
+  await mkdir(target, { recursive: true });
+  await cp(template, target, { recursive: true, force: true });
+  if (existsSync(join(target, '_gitignore'))) await rename(join(target, '_gitignore'), join(target, '.gitignore'));
+  out(`Created an example e-commerce project in ${relative(process.cwd(), target) || '.'}`);
+  out(`Next: cd ${dir} && weir build`);
+}
+
+export async function commandRun(
+  command: RunCommand,
+  opts: CommonOptions & { threads?: number; fullRefresh?: boolean },
+): Promise<void> {
+  const logger = makeLogger(opts);
+  const ws = await openWorkspace(opts, warnLine);
+  const { project, manifest } = ws;
+  const threads = opts.threads ?? project.weir.threads ?? project.target.threads ?? availableParallelism();
+  const rt = await openRuntime(project, logger);
+  try {
+    const json = opts.logFormat === 'json';
+    const progress = json ? undefined : new Progress(process.stdout, process.stdout.isTTY === true);
+    const onEvent = (e: RunEvent): void => {
+      progress?.handle(e);
+      if (json && e.type === 'node_finished' && e.result) {
+        const r = e.result;
+        const log = logger.child({ run_id: e.runId });
+        const fields = {
+          node: r.nodeId,
+          asset: r.asset,
+          status: r.status,
+          duration_ms: Math.round(r.durationMs),
+          rows: r.rows,
+          version: r.version,
+          ...(r.error ? { error_code: r.error.code, error: r.message } : {}),
+        };
+        if (r.status === 'error' || r.status === 'fail') log.error('node finished', fields);
+        else log.info('node finished', fields);
+      }
+    };
+    const args = { command, select: opts.select ?? [], exclude: opts.exclude ?? [], full_refresh: opts.fullRefresh === true, threads };
+    const summary = await executeRun(
+      { ...ws, engine: rt.engine, lake: rt.lake, state: rt.state, logger, onEvent },
+      {
+        command,
+        ...(opts.select ? { select: opts.select } : {}),
+        ...(opts.exclude ? { exclude: opts.exclude } : {}),
+        fullRefresh: opts.fullRefresh === true,
+        threads,
+        vars: ws.vars,
+        env: ws.env,
+        args,
+      },
+    );
+    const targetDir = join(project.root, project.paths.target);
+    const compiled = new Map(summary.results.filter((r) => r.compiledSql !== undefined).map((r) => [r.nodeId, r.compiledSql ?? '']));
+    await writeManifestJson(targetDir, manifest, summary.runId, compiled);
+    await writeRunResultsJson(targetDir, summary, args);
+    if (command !== 'test') await publishCatalog(ws, rt, logger);
+    if (!json) for (const line of summaryLines(summary.results, summary.elapsedMs)) out(line);
+    process.exitCode = summary.status === 'success' ? 0 : 1;
+  } finally {
+    await rt.close();
+  }
+}
+
+async function publishCatalog(ws: Workspace, rt: Awaited<ReturnType<typeof openRuntime>>, logger: Logger): Promise<void> {
+  const session = await rt.engine.session();
+  try {
+    await mkdir(dirname(ws.project.target.catalogPath), { recursive: true });
+    await publishQueryCatalog({
+      catalogPath: ws.project.target.catalogPath,
+      entries: await rt.state.listCatalog(),
+      order: assetOrder(ws),
+      lake: rt.lake,
+      checkpointInterval: ws.project.weir.checkpointInterval,
+      session,
+      openFileEngine: (path) => createDuckDbEngine({ path }),
+      logger,
+    });
+  } finally {
+    session.close();
+  }
+}
+
+function assetOrder(ws: Workspace): string[] {
+  return ws.manifest.graph
+    .topoOrder()
+    .map((id) => ws.manifest.nodes.get(id))
+    .map((n) => (n ? assetName(n) : null))
+    .filter((a): a is string => a !== null);
+}
+
+export async function commandCompile(opts: CommonOptions): Promise<void> {
+  const ws = await openWorkspace(opts, warnLine);
+  const { project, manifest } = ws;
+  const { ids, warnings } = select(manifest.graph, {
+    ...(opts.select ? { select: opts.select } : {}),
+    ...(opts.exclude ? { exclude: opts.exclude } : {}),
+    resourceTypes: ['model', 'snapshot', 'test', 'analysis'],
+  });
+  for (const w of warnings) warnLine(w);
+  const invocationId = newRunId();
+  const compiler = new Compiler({
+    manifest,
+    templates: ws.templates,
+    vars: ws.vars,
+    env: ws.env,
+    target: targetContext(project),
+    runStartedAt: new Date(),
+    invocationId,
+    // No database: an incremental model compiles incrementally when its table is in the lake.
+    isIncremental: (n) => n.relation !== null && existsSync(join(project.weir.lakeRoot, tablePathOf(n.relation), '_delta_log')),
+  });
+  const compiled = new Map<string, string>();
+  const targetDir = join(project.root, project.paths.target);
+  const writes: Promise<void>[] = [];
+  for (const id of ids) {
+    const node = manifest.nodes.get(id);
+    if (!node || (node.resourceType === 'model' && node.config.materialized === 'ephemeral' && ids.length > 1)) continue;
+    const sql = compiler.compile(node);
+    compiled.set(id, sql);
+    const file = join(targetDir, 'compiled', project.name, node.resourceType === 'test' && node.test?.kind === 'generic' ? join(node.path, `${node.name}.sql`) : node.path);
+    writes.push(mkdir(dirname(file), { recursive: true }).then(() => writeFile(file, `${sql}\n`)));
+  }
+  await Promise.all(writes);
+  await writeManifestJson(targetDir, manifest, invocationId, compiled);
+  // `weir compile -s one_model` prints its SQL, as dbt does; tests selected with it do not count.
+  const primary = [...compiled.keys()].filter((id) => manifest.nodes.get(id)?.resourceType !== 'test');
+  if (opts.output === 'json') {
+    out(JSON.stringify(Object.fromEntries(compiled), null, 2));
+  } else if (primary.length === 1) {
+    out(compiled.get(primary[0] ?? '') ?? '');
+  } else {
+    out(`Compiled ${compiled.size} nodes into ${relative(process.cwd(), join(targetDir, 'compiled')) || '.'}`);
+  }
+}
+
+export async function commandLs(opts: CommonOptions & { resourceType?: string[] }): Promise<void> {
+  const ws = await openWorkspace(opts, warnLine);
+  const { ids, warnings } = select(ws.manifest.graph, {
+    ...(opts.select ? { select: opts.select } : {}),
+    ...(opts.exclude ? { exclude: opts.exclude } : {}),
+    ...(opts.resourceType ? { resourceTypes: opts.resourceType as ResourceType[] } : {}),
+  });
+  for (const w of warnings) warnLine(w);
+  const nodes = ids.map((id) => ws.manifest.nodes.get(id)).filter((n): n is ManifestNode => n !== undefined);
+  switch (opts.output) {
+    case 'json':
+      for (const n of nodes) {
+        out(JSON.stringify({ unique_id: n.id, name: n.name, resource_type: n.resourceType, asset: assetName(n), path: n.path, tags: n.tags, materialized: n.config.materialized, depends_on: n.dependsOn }));
+      }
+      break;
+    case 'path':
+      for (const n of nodes) out(n.path);
+      break;
+    case 'asset':
+      for (const n of nodes) out(assetName(n) ?? n.id);
+      break;
+    default:
+      for (const n of nodes) out(n.resourceType === 'source' ? `${n.sourceName}.${n.name}` : n.fqn.join('.'));
+  }
+}
+
+/** Resolves `schema.name`, a model/seed/snapshot name, or `source.table`. */
+function resolveAsset(ws: Workspace, text: string): string {
+  for (const n of ws.manifest.nodes.values()) if (assetName(n) === text) return text;
+  const id = ws.manifest.byName.get(text) ?? ws.manifest.sourcesByName.get(text);
+  const node = id ? ws.manifest.nodes.get(id) : undefined;
+  const name = node ? assetName(node) : null;
+  if (name) return name;
+  if (text.includes('.')) return text;
+  const candidates = [...ws.manifest.nodes.values()].map((n) => assetName(n)).filter((a): a is string => a !== null);
+  throw new WeirError('WEIR-U004', `no asset named '${text}'`, {
+    hint: `assets look like schema.name; for example: ${candidates.slice(0, 5).join(', ')}`,
+  });
+}
+
+async function withQuerySession<T>(ws: Workspace, opts: CommonOptions, fn: (q: (sql: string) => Promise<import('../core/engine.js').QueryResult>, rt: Awaited<ReturnType<typeof openRuntime>>, session: import('../core/engine.js').EngineSession) => Promise<T>): Promise<T> {
+  const logger = makeLogger(opts);
+  const rt = await openRuntime(ws.project, logger);
+  const session = await rt.engine.session();
+  try {
+    const statements = await viewStatements({
+      entries: await rt.state.listCatalog(),
+      order: assetOrder(ws),
+      lake: rt.lake,
+      checkpointInterval: ws.project.weir.checkpointInterval,
+      session,
+    });
+    for (const sql of statements) {
+      try {
+        await session.exec(sql);
+      } catch (err) {
+        logger.warn('asset not queryable', { error: (err as Error).message });
+      }
+    }
+    return await fn((sql) => session.query(sql), rt, session);
+  } finally {
+    session.close();
+    await rt.close();
+  }
+}
+
+function printRows(result: import('../core/engine.js').QueryResult, output: string | undefined, limit: number): void {
+  const rows = result.rows.slice(0, limit);
+  if (output === 'json') {
+    for (const r of rows) out(JSON.stringify(r, jsonReplacer));
+    return;
+  }
+  out(renderTable(result.columns.map((c) => c.name), rows));
+  out(pc.dim(`${result.rows.length > limit ? `first ${limit} of ` : ''}${result.rows.length} row${result.rows.length === 1 ? '' : 's'}`));
+}
+
+export async function commandShow(text: string, opts: CommonOptions & { limit: number; version?: number }): Promise<void> {
+  const ws = await openWorkspace(opts, warnLine);
+  const asset = resolveAsset(ws, text);
+  await withQuerySession(ws, opts, async (query, rt, session) => {
+    const [schema = '', name = ''] = [asset.slice(0, asset.indexOf('.')), asset.slice(asset.indexOf('.') + 1)];
+    let from = `"${schema}"."${name}"`;
+    if (opts.version !== undefined) {
+      const table = new TableHandle(rt.lake, `${schema}/${name}`, ws.project.weir.checkpointInterval, session);
+      from = `(${await table.scanSqlAt(opts.version)})`;
+    } else if (!(await rt.state.getCatalogEntry(asset))) {
+      throw new WeirError('WEIR-U005', `${asset} has not been built yet`, { hint: `run \`weir build -s ${name}\`` });
+    }
+    printRows(await query(`SELECT * FROM ${from} LIMIT ${Math.max(0, opts.limit) + 1}`), opts.output, opts.limit);
+  });
+}
+
+export async function commandQuery(sql: string, opts: CommonOptions & { limit: number }): Promise<void> {
+  const ws = await openWorkspace(opts, warnLine);
+  await withQuerySession(ws, opts, async (query) => {
+    printRows(await query(sql), opts.output, opts.limit);
+  });
+}
+
+export async function commandRuns(runId: string | undefined, opts: CommonOptions & { limit?: number }): Promise<void> {
+  const ws = await openWorkspace(opts, warnLine);
+  const state = await openStateOnly(ws.project, makeLogger(opts));
+  try {
+    if (!runId) {
+      const runs = await state.listRuns({ limit: opts.limit ?? 20 });
+      if (opts.output === 'json') {
+        for (const r of runs) out(JSON.stringify(r));
+        return;
+      }
+      out(
+        renderTable(
+          ['run_id', 'command', 'status', 'started_at', 'duration', 'error'],
+          runs.map((r) => ({
+            ...r,
+            duration: r.finishedAt ? formatDuration(Date.parse(r.finishedAt) - Date.parse(r.startedAt)) : '',
+          })),
+          { maxWidth: 60 },
+        ),
+      );
+      return;
+    }
+    const run = await state.getRun(runId);
+    if (!run) {
+      const recent = (await state.listRuns({ limit: 3 })).map((r) => r.runId);
+      throw new WeirError('WEIR-U006', `no run '${runId}'`, { hint: recent.length ? `recent runs: ${recent.join(', ')}` : 'no runs yet' });
+    }
+    const nodes = await state.listNodeResults(runId);
+    if (opts.output === 'json') {
+      out(JSON.stringify({ run, nodes, events: await state.listEvents(runId) }, jsonReplacer));
+      return;
+    }
+    out(`${pc.bold(run.runId)} ${run.command} ${run.status} started ${run.startedAt}${run.error ? ` (${run.error})` : ''}`);
+    out(renderTable(['nodeId', 'status', 'durationMs', 'rows', 'version', 'message'], nodes, { maxWidth: 70 }));
+  } finally {
+    await state.close();
+  }
+}
+
+export async function commandHistory(text: string, opts: CommonOptions & { limit: number }): Promise<void> {
+  const ws = await openWorkspace(opts, warnLine);
+  const asset = resolveAsset(ws, text);
+  const logger = makeLogger(opts);
+  const rt = await openRuntime(ws.project, logger);
+  const session = await rt.engine.session();
+  try {
+    const runs = await rt.state.nodeHistory(asset, opts.limit);
+    const table = new TableHandle(rt.lake, asset.replace('.', '/'), ws.project.weir.checkpointInterval, session);
+    const versions = (await table.exists()) ? await table.history(opts.limit) : [];
+    if (opts.output === 'json') {
+      out(JSON.stringify({ asset, runs, versions }, jsonReplacer));
+      return;
+    }
+    out(pc.bold(`${asset}: builds`));
+    out(renderTable(['runId', 'status', 'durationMs', 'rows', 'version', 'message'], runs, { maxWidth: 60 }));
+    if (versions.length) {
+      out('');
+      out(pc.bold(`${asset}: Delta versions`));
+      out(renderTable(['version', 'timestamp', 'operation', 'parameters'], versions.map((v: HistoryEntry) => ({ ...v, timestamp: v.timestamp ? new Date(v.timestamp).toISOString() : null, parameters: formatValue(v.operationParameters ?? {}) })), { maxWidth: 60 }));
+    }
+  } finally {
+    session.close();
+    await rt.close();
+  }
+}

@@ -1,0 +1,102 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { DiagnosticsError, formatDiagnostic } from '../core/diagnostics.js';
+import type { Engine } from '../core/engine.js';
+import { WeirError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { StateStore } from '../core/state-store.js';
+import { createDuckDbEngine } from '../engine/duckdb/duckdb-engine.js';
+import { withRuntime } from '../engine/runtime-engine.js';
+import { LocalObjectStore } from '../lake/local-object-store.js';
+import type { ObjectStore } from '../lake/object-store.js';
+import { buildManifest, type Manifest } from '../orchestrate/manifest.js';
+import { loadProject } from '../project/load-project.js';
+import type { Project } from '../project/types.js';
+import { TemplateEngine } from '../sql/index.js';
+import { openSqliteStateStore } from '../state/sqlite/sqlite-state-store.js';
+
+/** Options every project command takes (one declarative table, see main.ts). */
+export interface ProjectOptions {
+  readonly projectDir?: string;
+  readonly profilesDir?: string;
+  readonly target?: string;
+  readonly vars?: string;
+}
+
+export interface Workspace {
+  readonly project: Project;
+  readonly manifest: Manifest;
+  readonly templates: TemplateEngine;
+  readonly vars: Record<string, unknown>;
+  readonly env: Record<string, string | undefined>;
+}
+
+export function parseVars(text: string | undefined): Record<string, unknown> {
+  if (!text) return {};
+  let value: unknown;
+  try {
+    value = parseYaml(text);
+  } catch (err) {
+    throw new WeirError('WEIR-U003', `--vars is not valid YAML: ${(err as Error).message.split('\n')[0]}`, {
+      hint: `pass a mapping, e.g. --vars '{start_date: "2024-01-01"}'`,
+    });
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new WeirError('WEIR-U003', '--vars must be a YAML mapping', { hint: `e.g. --vars '{key: value}'` });
+  }
+  return value as Record<string, unknown>;
+}
+
+/** Reads, validates and parses the project; every problem is reported at once. */
+export async function openWorkspace(options: ProjectOptions, warn: (text: string) => void): Promise<Workspace> {
+  const root = resolve(options.projectDir ?? process.cwd());
+  const vars = parseVars(options.vars);
+  const env = { ...process.env };
+  const { project, diagnostics } = await loadProject(root, {
+    ...(options.target ? { target: options.target } : {}),
+    ...(options.profilesDir ? { profilesDir: resolve(options.profilesDir) } : {}),
+    vars,
+    env,
+  });
+  for (const d of diagnostics) if (d.severity === 'warning') warn(formatDiagnostic(d));
+  if (diagnostics.some((d) => d.severity === 'error')) throw new DiagnosticsError(diagnostics);
+  const templates = new TemplateEngine({ projectName: project.name, macroFiles: project.macroFiles });
+  const built = buildManifest(project, templates, { vars: project.vars, env });
+  for (const d of built.diagnostics.items) if (d.severity === 'warning') warn(formatDiagnostic(d));
+  built.diagnostics.throwIfErrors();
+  return { project, manifest: built.manifest, templates, vars: project.vars, env };
+}
+
+export interface Runtime {
+  readonly engine: Engine;
+  readonly state: StateStore;
+  readonly lake: ObjectStore;
+  close(): Promise<void>;
+}
+
+/** Opens the embedded default: in-process DuckDB, the local lake, the SQLite state store. */
+export async function openRuntime(project: Project, logger: Logger, threads?: number): Promise<Runtime> {
+  await mkdir(project.weir.lakeRoot, { recursive: true });
+  await mkdir(dirname(project.weir.state.path), { recursive: true });
+  const engine = withRuntime(await createDuckDbEngine({ ...(threads ? { threads } : {}), logger }), logger);
+  const state = await openSqliteStateStore(project.weir.state.path, { logger });
+  await state.init();
+  const lake = new LocalObjectStore(project.weir.lakeRoot);
+  return {
+    engine,
+    state,
+    lake,
+    async close() {
+      await state.close();
+      await engine.close();
+    },
+  };
+}
+
+export async function openStateOnly(project: Project, logger: Logger): Promise<StateStore> {
+  await mkdir(dirname(project.weir.state.path), { recursive: true });
+  const state = await openSqliteStateStore(project.weir.state.path, { logger });
+  await state.init();
+  return state;
+}

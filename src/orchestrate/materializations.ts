@@ -1,0 +1,390 @@
+import { quoteIdent, quoteLiteral, type ColumnSchema, type EngineSession, type WrittenFile } from '../core/engine.js';
+import { WeirError } from '../core/errors.js';
+import type { ManifestNode } from './manifest.js';
+import type { TableHandle } from './table-handle.js';
+
+/**
+ * How each materialization turns compiled SQL into a table version. Every write follows the
+ * same shape: write new Parquet files, then make them visible with one Delta commit. A process
+ * killed before the commit leaves files nobody can see and the table at its previous version.
+ */
+export interface MaterializeContext {
+  readonly node: ManifestNode;
+  readonly sql: string;
+  readonly session: EngineSession;
+  readonly table: TableHandle;
+  readonly runStartedAt: Date;
+  readonly fullRefresh: boolean;
+}
+
+export interface MaterializeResult {
+  readonly rows: number;
+  readonly bytes: number;
+  /** The version committed, or null when nothing changed (no commit made). */
+  readonly version: number | null;
+  readonly message: string;
+}
+
+const SRC = '__weir_src';
+const BATCH = '__weir_batch';
+
+function sumFiles(files: readonly WrittenFile[]): { rows: number; bytes: number } {
+  return files.reduce((acc, f) => ({ rows: acc.rows + f.rows, bytes: acc.bytes + f.bytes }), { rows: 0, bytes: 0 });
+}
+
+function selectList(columns: readonly ColumnSchema[], from?: string): string {
+  return columns.map((c) => (from ? `${from}.${quoteIdent(c.name)}` : quoteIdent(c.name))).join(', ');
+}
+
+function keyColumns(node: ManifestNode): string[] {
+  const key = node.config.unique_key;
+  if (key === undefined || key === null) return [];
+  const list = Array.isArray(key) ? key : String(key).split(',');
+  return list.map((k) => String(k).trim()).filter(Boolean);
+}
+
+/** NULL-safe key equality: a NULL key matches a NULL key, so re-merging never duplicates rows. */
+function keyMatch(keys: readonly string[], left: string, right: string): string {
+  return keys.map((k) => `${left}.${quoteIdent(k)} IS NOT DISTINCT FROM ${right}.${quoteIdent(k)}`).join(' AND ');
+}
+
+export async function materializeTable(ctx: MaterializeContext, operation = 'CREATE OR REPLACE TABLE'): Promise<MaterializeResult> {
+  const { files, columns } = await ctx.table.write(ctx.session, ctx.sql);
+  const version = await ctx.table.overwrite(files, columns, { operation });
+  const { rows, bytes } = sumFiles(files);
+  return { rows, bytes, version, message: `${operation.toLowerCase()}: ${rows} rows` };
+}
+
+export async function materializeIncremental(ctx: MaterializeContext): Promise<MaterializeResult> {
+  const { node, session, table } = ctx;
+  const exists = await table.exists();
+  if (!exists || ctx.fullRefresh || node.config.full_refresh === true) {
+    return materializeTable(ctx, exists ? 'FULL REFRESH' : 'CREATE TABLE');
+  }
+  await session.exec(`CREATE OR REPLACE TEMP TABLE ${BATCH} AS ${ctx.sql}`);
+  try {
+    const batchCols = await session.describe(`SELECT * FROM ${BATCH}`);
+    const tableCols = await table.columns();
+    const outCols = await reconcileSchema(node, tableCols, batchCols);
+    const strategy = String(node.config.incremental_strategy ?? (keyColumns(node).length ? 'merge' : 'append'));
+    const keys = keyColumns(node);
+    const batchSelect = (alias: string): string =>
+      outCols
+        .map((c) => {
+          const inBatch = batchCols.find((b) => b.name === c.name);
+          return inBatch
+            ? `CAST(${alias}.${quoteIdent(c.name)} AS ${c.type}) AS ${quoteIdent(c.name)}`
+            : `CAST(NULL AS ${c.type}) AS ${quoteIdent(c.name)}`;
+        })
+        .join(', ');
+
+    if (strategy === 'append' || (strategy === 'merge' && keys.length === 0)) {
+      const { files } = await table.write(session, `SELECT ${batchSelect('b')} FROM ${BATCH} b`);
+      const written = sumFiles(files);
+      if (written.rows === 0) return { ...written, version: null, message: 'append: no new rows' };
+      const version = await table.append(files, outCols, { operation: 'WRITE', operationParameters: { mode: 'Append' } });
+      return { ...written, version, message: `append: ${written.rows} rows` };
+    }
+    if (strategy !== 'merge' && strategy !== 'delete+insert') {
+      throw new WeirError('WEIR-M001', `unknown incremental_strategy '${strategy}'`, {
+        node: node.id,
+        at: node.at,
+        hint: 'use append, merge or delete+insert',
+      });
+    }
+    if (keys.length === 0) {
+      throw new WeirError('WEIR-M004', `incremental_strategy '${strategy}' needs a unique_key`, {
+        node: node.id,
+        at: node.at,
+        hint: "add unique_key='id' (or a list) to the model's config",
+      });
+    }
+    for (const k of keys) {
+      if (!batchCols.some((c) => c.name === k)) {
+        throw new WeirError('WEIR-M005', `unique_key column '${k}' is not in the model's output`, {
+          node: node.id,
+          at: node.at,
+          hint: `the model returns: ${batchCols.map((c) => c.name).join(', ')}`,
+        });
+      }
+    }
+    if (strategy === 'merge') {
+      const dup = await session.query(
+        `SELECT ${selectList(keys.map((k) => ({ name: k, type: '' })))}, count(*) AS n FROM ${BATCH} GROUP BY ALL HAVING count(*) > 1 LIMIT 5`,
+      );
+      if (dup.rows.length > 0) {
+        throw new WeirError('WEIR-M003', `merge: the new rows repeat the unique_key (${keys.join(', ')})`, {
+          node: node.id,
+          at: node.at,
+          hint: `deduplicate the model's incremental rows; repeated keys: ${JSON.stringify(dup.rows.map((r) => Object.fromEntries(keys.map((k) => [k, r[k]]))), (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`,
+        });
+      }
+    }
+
+    const current = await table.files();
+    let affected: string[] = [];
+    if (current.length > 0) {
+      const probe = await session.query(
+        `SELECT DISTINCT t.filename AS f FROM read_parquet(${fileList(current.map((f) => f.path))}, filename = true, union_by_name = true) t WHERE EXISTS (SELECT 1 FROM ${BATCH} b WHERE ${keyMatch(keys, 't', 'b')})`,
+      );
+      affected = probe.rows.map((r) => String(r['f']));
+    }
+    let keptSql = '';
+    if (affected.length > 0) {
+      const present = new Set(
+        (await session.describe(`SELECT * FROM read_parquet(${fileList(affected)}, union_by_name = true)`)).map((c) => c.name),
+      );
+      const oldSelect = outCols
+        .map((c) =>
+          present.has(c.name)
+            ? `CAST(t.${quoteIdent(c.name)} AS ${c.type}) AS ${quoteIdent(c.name)}`
+            : `CAST(NULL AS ${c.type}) AS ${quoteIdent(c.name)}`,
+        )
+        .join(', ');
+      const oldRows = `(SELECT ${oldSelect} FROM read_parquet(${fileList(affected)}, union_by_name = true) t)`;
+      keptSql = `SELECT o.* FROM ${oldRows} o WHERE NOT EXISTS (SELECT 1 FROM ${BATCH} b WHERE ${keyMatch(keys, 'o', 'b')})`;
+      const updateCols = mergeUpdateColumns(node, outCols);
+      if (strategy === 'merge' && updateCols) {
+        // Matched rows keep their old values outside merge_update_columns.
+        const merged = outCols
+          .map((c) =>
+            updateCols.has(c.name)
+              ? `CAST(b.${quoteIdent(c.name)} AS ${c.type}) AS ${quoteIdent(c.name)}`
+              : `CASE WHEN o.__weir_matched THEN o.${quoteIdent(c.name)} ELSE CAST(b.${quoteIdent(c.name)} AS ${c.type}) END AS ${quoteIdent(c.name)}`,
+          )
+          .join(', ');
+        const newSql = `SELECT ${merged} FROM ${BATCH} b LEFT JOIN (SELECT *, true AS __weir_matched FROM ${oldRows}) o ON ${keyMatch(keys, 'o', 'b')}`;
+        return await replace(ctx, affected, `${keptSql} UNION ALL ${newSql}`, outCols, strategy, keys);
+      }
+    }
+    const batchRows = `SELECT ${batchSelect('b')} FROM ${BATCH} b`;
+    const combined = keptSql ? `${keptSql} UNION ALL ${batchRows}` : batchRows;
+    return await replace(ctx, affected, combined, outCols, strategy, keys);
+  } finally {
+    await session.exec(`DROP TABLE IF EXISTS ${BATCH}`);
+  }
+}
+
+async function replace(
+  ctx: MaterializeContext,
+  affected: readonly string[],
+  sql: string,
+  columns: readonly ColumnSchema[],
+  strategy: string,
+  keys: readonly string[],
+): Promise<MaterializeResult> {
+  const { files } = await ctx.table.write(ctx.session, sql, columns);
+  const written = sumFiles(files);
+  const version = await ctx.table.replaceFiles(affected, files, columns, {
+    operation: strategy === 'merge' ? 'MERGE' : 'DELETE+INSERT',
+    operationParameters: { uniqueKey: keys.join(','), rewrittenFiles: affected.length },
+  });
+  return { ...written, version, message: `${strategy}: ${written.rows} rows written, ${affected.length} files rewritten` };
+}
+
+function mergeUpdateColumns(node: ManifestNode, outCols: readonly ColumnSchema[]): Set<string> | null {
+  const include = node.config.merge_update_columns;
+  const exclude = node.config.merge_exclude_columns;
+  if (Array.isArray(include) && include.length) return new Set(include.map(String));
+  if (Array.isArray(exclude) && exclude.length) {
+    const ex = new Set(exclude.map(String));
+    return new Set(outCols.map((c) => c.name).filter((n) => !ex.has(n)));
+  }
+  return null;
+}
+
+/** Applies `on_schema_change` and returns the columns the table has after this run. */
+async function reconcileSchema(
+  node: ManifestNode,
+  tableCols: readonly ColumnSchema[],
+  batchCols: readonly ColumnSchema[],
+): Promise<ColumnSchema[]> {
+  const mode = String(node.config.on_schema_change ?? 'ignore');
+  const tableNames = new Set(tableCols.map((c) => c.name));
+  const batchNames = new Set(batchCols.map((c) => c.name));
+  const added = batchCols.filter((c) => !tableNames.has(c.name));
+  const removed = tableCols.filter((c) => !batchNames.has(c.name));
+  const retyped = batchCols.filter((c) => {
+    const t = tableCols.find((x) => x.name === c.name);
+    return t !== undefined && normaliseType(t.type) !== normaliseType(c.type);
+  });
+  const changed = added.length > 0 || removed.length > 0 || retyped.length > 0;
+  switch (mode) {
+    case 'ignore':
+      return [...tableCols];
+    case 'fail':
+      if (changed) {
+        throw new WeirError('WEIR-M002', `the model's columns no longer match its table (on_schema_change='fail')`, {
+          node: node.id,
+          at: node.at,
+          data: { added: added.map((c) => c.name), removed: removed.map((c) => c.name) },
+          hint: `${describeChange(added, removed, retyped, tableCols)}; run with --full-refresh, or set on_schema_change to append_new_columns or sync_all_columns`,
+        });
+      }
+      return [...tableCols];
+    case 'append_new_columns':
+      return [...tableCols, ...added];
+    case 'sync_all_columns':
+      return batchCols.map((c) => ({ ...c }));
+    default:
+      throw new WeirError('WEIR-M006', `unknown on_schema_change '${mode}'`, {
+        node: node.id,
+        at: node.at,
+        hint: 'use ignore, append_new_columns, sync_all_columns or fail',
+      });
+  }
+}
+
+function describeChange(
+  added: readonly ColumnSchema[],
+  removed: readonly ColumnSchema[],
+  retyped: readonly ColumnSchema[],
+  tableCols: readonly ColumnSchema[],
+): string {
+  const parts: string[] = [];
+  if (added.length) parts.push(`new columns: ${added.map((c) => `${c.name} ${c.type}`).join(', ')}`);
+  if (removed.length) parts.push(`missing columns: ${removed.map((c) => c.name).join(', ')}`);
+  for (const c of retyped) {
+    parts.push(`${c.name} changed from ${tableCols.find((t) => t.name === c.name)?.type} to ${c.type}`);
+  }
+  return parts.join('; ');
+}
+
+function normaliseType(t: string): string {
+  return t.toUpperCase().replace(/\s+/g, ' ').trim();
+}
+
+export function fileList(paths: readonly string[]): string {
+  return `[${paths.map((p) => quoteLiteral(p)).join(', ')}]`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Snapshots: slowly changing dimensions, type 2.
+
+export const SNAPSHOT_META_DEFAULTS = {
+  dbt_scd_id: 'scd_id',
+  dbt_updated_at: 'snapshotted_at',
+  dbt_valid_from: 'valid_from',
+  dbt_valid_to: 'valid_to',
+  dbt_is_current: 'is_current',
+} as const;
+
+export async function materializeSnapshot(ctx: MaterializeContext): Promise<MaterializeResult> {
+  const { node, session, table } = ctx;
+  const cfg = node.config;
+  const meta: Record<keyof typeof SNAPSHOT_META_DEFAULTS, string> = {
+    ...SNAPSHOT_META_DEFAULTS,
+    ...((cfg.snapshot_meta_column_names as Record<string, string>) ?? {}),
+  };
+  const keys = keyColumns(node);
+  const strategy = String(cfg.strategy ?? '');
+  const fail = (code: string, message: string, hint: string): never => {
+    throw new WeirError(code, message, { node: node.id, at: node.at, hint });
+  };
+  if (keys.length === 0) fail('WEIR-M030', `snapshot ${node.name} needs a unique_key`, "add unique_key='id' to its config");
+  if (strategy !== 'timestamp' && strategy !== 'check') {
+    fail('WEIR-M030', `snapshot ${node.name} needs strategy 'timestamp' or 'check'`, "add strategy='check', check_cols=['col'] (or 'all')");
+  }
+  const hardDeletes = String(cfg.hard_deletes ?? (cfg.invalidate_hard_deletes === true ? 'invalidate' : 'ignore'));
+  if (hardDeletes !== 'ignore' && hardDeletes !== 'invalidate') {
+    fail('WEIR-M030', `snapshot ${node.name}: hard_deletes '${hardDeletes}' is not supported`, "use 'ignore' or 'invalidate'");
+  }
+  const runTs = `TIMESTAMPTZ ${quoteLiteral(ctx.runStartedAt.toISOString())}`;
+
+  await session.exec(`CREATE OR REPLACE TEMP TABLE ${SRC} AS ${ctx.sql}`);
+  try {
+    const srcCols = await session.describe(`SELECT * FROM ${SRC}`);
+    const metaNames = [meta.dbt_scd_id, meta.dbt_updated_at, meta.dbt_valid_from, meta.dbt_valid_to, meta.dbt_is_current];
+    const clash = srcCols.find((c) => metaNames.includes(c.name));
+    if (clash) {
+      fail('WEIR-M031', `snapshot ${node.name}: the source already has a column '${clash.name}'`, 'rename it, or set snapshot_meta_column_names in the config');
+    }
+    let changeTs = runTs;
+    if (strategy === 'timestamp') {
+      const updatedAt = String(cfg.updated_at ?? '');
+      if (!srcCols.some((c) => c.name === updatedAt)) {
+        fail('WEIR-M030', `snapshot ${node.name}: updated_at column '${updatedAt}' is not in the source`, `columns: ${srcCols.map((c) => c.name).join(', ')}`);
+      }
+      changeTs = `CAST(s.${quoteIdent(updatedAt)} AS TIMESTAMPTZ)`;
+    }
+    const checkCols =
+      strategy === 'check'
+        ? cfg.check_cols === 'all' || cfg.check_cols === undefined
+          ? srcCols.map((c) => c.name).filter((n) => !keys.includes(n))
+          : (cfg.check_cols as string[])
+        : [];
+    for (const c of checkCols) {
+      if (!srcCols.some((s) => s.name === c)) {
+        fail('WEIR-M030', `snapshot ${node.name}: check column '${c}' is not in the source`, `columns: ${srcCols.map((x) => x.name).join(', ')}`);
+      }
+    }
+    const q = (n: string): string => quoteIdent(n);
+    const metaSelect = (ts: string): string =>
+      `md5(concat_ws('|', ${keys.map((k) => `CAST(s.${q(k)} AS VARCHAR)`).join(', ')}, CAST(${ts} AS VARCHAR))) AS ${q(meta.dbt_scd_id)}, ${ts} AS ${q(meta.dbt_updated_at)}, ${ts} AS ${q(meta.dbt_valid_from)}, CAST(NULL AS TIMESTAMPTZ) AS ${q(meta.dbt_valid_to)}, true AS ${q(meta.dbt_is_current)}`;
+    const order = `ORDER BY ${keys.map(q).join(', ')}, ${q(meta.dbt_valid_from)}`;
+
+    if (!(await table.exists()) || ctx.fullRefresh) {
+      const sql = `SELECT s.*, ${metaSelect(changeTs)} FROM ${SRC} s ${order}`;
+      const { files, columns } = await table.write(session, sql);
+      const version = await table.overwrite(files, columns, { operation: 'CREATE TABLE', operationParameters: { kind: 'snapshot' } });
+      const written = sumFiles(files);
+      return { ...written, version, message: `snapshot: ${written.rows} rows` };
+    }
+
+    const scan = await table.scanSql();
+    const current = '__weir_cur';
+    await session.exec(`CREATE OR REPLACE TEMP TABLE ${current} AS ${scan}`);
+    try {
+      const isCur = q(meta.dbt_is_current);
+      const changedCond =
+        strategy === 'timestamp'
+          ? `${changeTs} > c.${q(meta.dbt_updated_at)}`
+          : checkCols.map((col) => `s.${q(col)} IS DISTINCT FROM c.${q(col)}`).join(' OR ') || 'false';
+      const open = `(SELECT * FROM ${current} WHERE ${isCur})`;
+      const counts = await session.query(
+        `SELECT
+          (SELECT count(*) FROM ${SRC} s JOIN ${open} c ON ${keyMatch(keys, 's', 'c')} WHERE ${changedCond}) AS changed,
+          (SELECT count(*) FROM ${SRC} s WHERE NOT EXISTS (SELECT 1 FROM ${open} c WHERE ${keyMatch(keys, 's', 'c')})) AS inserted,
+          ${
+            hardDeletes === 'invalidate'
+              ? `(SELECT count(*) FROM ${open} c WHERE NOT EXISTS (SELECT 1 FROM ${SRC} s WHERE ${keyMatch(keys, 's', 'c')}))`
+              : '0'
+          } AS deleted`,
+      );
+      const row = counts.rows[0] ?? {};
+      const changed = Number(row['changed'] ?? 0);
+      const inserted = Number(row['inserted'] ?? 0);
+      const deleted = Number(row['deleted'] ?? 0);
+      if (changed + inserted + deleted === 0) {
+        return { rows: 0, bytes: 0, version: null, message: 'snapshot: no changes' };
+      }
+      const deletedCond =
+        hardDeletes === 'invalidate' ? `NOT EXISTS (SELECT 1 FROM ${SRC} s WHERE ${keyMatch(keys, 's', 'c')})` : 'false';
+      const changedKeys = `(SELECT s.*, ${changeTs} AS __weir_ts FROM ${SRC} s JOIN ${open} c ON ${keyMatch(keys, 's', 'c')} WHERE ${changedCond})`;
+      const parts = [
+        `SELECT * FROM ${current} WHERE NOT ${isCur}`,
+        `SELECT c.* FROM ${open} c WHERE NOT EXISTS (SELECT 1 FROM ${changedKeys} s WHERE ${keyMatch(keys, 's', 'c')}) AND NOT (${deletedCond})`,
+        `SELECT c.* REPLACE (s.__weir_ts AS ${q(meta.dbt_valid_to)}, false AS ${isCur}) FROM ${open} c JOIN ${changedKeys} s ON ${keyMatch(keys, 's', 'c')}`,
+        `SELECT c.* REPLACE (${runTs} AS ${q(meta.dbt_valid_to)}, false AS ${isCur}) FROM ${open} c WHERE ${deletedCond}`,
+        `SELECT s.* EXCLUDE (__weir_ts), ${metaSelect('s.__weir_ts')} FROM ${changedKeys} s`,
+        `SELECT s.*, ${metaSelect(changeTs)} FROM ${SRC} s WHERE NOT EXISTS (SELECT 1 FROM ${open} c WHERE ${keyMatch(keys, 's', 'c')})`,
+      ];
+      const sql = `SELECT * FROM (${parts.map((p) => `(${p})`).join(' UNION ALL BY NAME ')}) ${order}`;
+      const { files, columns } = await table.write(session, sql);
+      const version = await table.overwrite(files, columns, {
+        operation: 'SNAPSHOT',
+        operationParameters: { changed, inserted, invalidated: deleted },
+      });
+      const written = sumFiles(files);
+      return {
+        ...written,
+        version,
+        message: `snapshot: ${inserted} new, ${changed} changed, ${deleted} invalidated`,
+      };
+    } finally {
+      await session.exec(`DROP TABLE IF EXISTS ${current}`);
+    }
+  } finally {
+    await session.exec(`DROP TABLE IF EXISTS ${SRC}`);
+  }
+}

@@ -1,0 +1,109 @@
+import type { ColumnSchema, EngineSession, WrittenFile } from '../core/engine.js';
+import type { HistoryEntry } from '../lake/delta/operations/history.js';
+import { DeltaTable } from '../lake/delta/table.js';
+import { writeCastSql } from '../lake/delta/schema.js';
+import type { ObjectStore } from '../lake/object-store.js';
+
+export interface CommitOp {
+  readonly operation: string;
+  readonly operationParameters?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The orchestrator's view of one asset's Delta table, bound to an engine session: the few
+ * operations materializations need, over the lake's DeltaTable.
+ */
+export class TableHandle {
+  private table: DeltaTable | undefined;
+
+  constructor(
+    private readonly lake: ObjectStore,
+    /** Path of the table below the lake root: `schema/name`. */
+    readonly path: string,
+    private readonly checkpointInterval: number,
+    private readonly session: EngineSession,
+  ) {}
+
+  get location(): string {
+    return this.lake.localPath(this.path);
+  }
+
+  private async open(): Promise<DeltaTable> {
+    this.table ??= await DeltaTable.open(this.lake, this.path, this.session, {
+      checkpointInterval: this.checkpointInterval,
+    });
+    return this.table;
+  }
+
+  async exists(): Promise<boolean> {
+    return (await this.open()).exists();
+  }
+
+  /** Current columns with DuckDB types. */
+  async columns(): Promise<ColumnSchema[]> {
+    const t = await this.open();
+    return t.columns(await t.snapshot());
+  }
+
+  /** Absolute paths and row counts of the current data files. */
+  async files(): Promise<{ path: string; rows: number }[]> {
+    const t = await this.open();
+    return t.dataFiles(await t.snapshot());
+  }
+
+  async scanSql(): Promise<string> {
+    const t = await this.open();
+    return t.scanSql(await t.snapshot());
+  }
+
+  /** SQL reading an older version (time travel). */
+  async scanSqlAt(version: number): Promise<string> {
+    const t = await this.open();
+    return t.scanSql(await t.snapshot({ version }));
+  }
+
+  async history(limit?: number): Promise<HistoryEntry[]> {
+    return (await this.open()).history(limit);
+  }
+
+  async lastCommitParameters(): Promise<Readonly<Record<string, unknown>> | undefined> {
+    const t = await this.open();
+    const [last] = await t.history(1);
+    return last?.operationParameters;
+  }
+
+  /**
+   * Writes a query's rows as Parquet files into the table folder (not yet visible). Types Delta
+   * lacks are cast first; `columns`, when given, is the exact output schema.
+   */
+  async write(session: EngineSession, sql: string, columns?: readonly ColumnSchema[]): Promise<{ files: WrittenFile[]; columns: ColumnSchema[] }> {
+    const described = columns ? [...columns] : await session.describe(sql);
+    const castSql = `SELECT ${writeCastSql(described)} FROM (${sql}) AS __weir_w`;
+    const finalColumns = await session.describe(castSql);
+    const files = await session.writeParquet(castSql, { dir: this.location, prefix: 'part-' });
+    return { files: files.filter((f) => f.rows > 0), columns: finalColumns };
+  }
+
+  async overwrite(files: readonly WrittenFile[], columns: readonly ColumnSchema[], op: CommitOp): Promise<number> {
+    const t = await this.open();
+    const r = await t.overwrite(files, columns, op);
+    return r.version;
+  }
+
+  async append(files: readonly WrittenFile[], columns: readonly ColumnSchema[], op: CommitOp): Promise<number> {
+    const t = await this.open();
+    const r = await t.append(files, columns, op);
+    return r.version;
+  }
+
+  async replaceFiles(
+    removeAbsolute: readonly string[],
+    files: readonly WrittenFile[],
+    columns: readonly ColumnSchema[],
+    op: CommitOp,
+  ): Promise<number> {
+    const t = await this.open();
+    const r = await t.replaceFiles(removeAbsolute, files, columns, op);
+    return r.version;
+  }
+}

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { MINIMAL_PROJECT, runCli, writeProject } from './helpers/cli.js';
+
+/** Bad input gets a clear error with a stable code, the file and line, and no stack trace. */
+describe('clear errors', () => {
+  it('invalid SQL names the model file and line with the engine message', async () => {
+    const dir = await writeProject({
+      ...MINIMAL_PROJECT(),
+      'models/base.sql': 'select 1 as id\n',
+      'models/bad.sql': "-- a broken model\nselect\n  id,\n  1 +* 2 as x\nfrom {{ ref('base') }}\n",
+    });
+    const res = await runCli(['build'], { cwd: dir });
+    expect(res.code).toBe(1);
+    const text = res.stdout + res.stderr;
+    expect(text).toContain('[WEIR-E001]');
+    expect(text).toMatch(/models\/bad\.sql:4/);
+    expect(text).toMatch(/syntax error/i);
+    expect(text).not.toMatch(/\n\s+at .*\.js:\d+/);
+    const debug = await runCli(['build', '--debug'], { cwd: dir });
+    expect(debug.stdout + debug.stderr).toMatch(/\n\s+at .*\.js:\d+/);
+  });
+
+  it('a ragged CSV seed names the line', async () => {
+    const dir = await writeProject({
+      ...MINIMAL_PROJECT(),
+      'seeds/people.csv': 'id,name\n1,ann\n2,bob\n3,cy,extra\n4,dee\n',
+    });
+    const res = await runCli(['seed'], { cwd: dir });
+    expect(res.code).toBe(1);
+    expect(res.stdout + res.stderr).toMatch(/\[WEIR-M010\] seeds\/people\.csv:4: seed people/);
+  });
+
+  it('a missing ref suggests close names and exits 2', async () => {
+    const dir = await writeProject({
+      ...MINIMAL_PROJECT(),
+      'models/stg_orders.sql': 'select 1 as id\n',
+      'models/orders.sql': "select * from {{ ref('stg_ordrs') }}\n",
+    });
+    const res = await runCli(['build'], { cwd: dir });
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain('[WEIR-C001]');
+    expect(res.stderr).toContain("did you mean 'stg_orders'");
+    expect(res.stderr).toContain('models/orders.sql');
+  });
+
+  it('reports every project problem at once', async () => {
+    const dir = await writeProject({
+      ...MINIMAL_PROJECT(),
+      'models/a.sql': "select * from {{ ref('nope') }}\n",
+      'models/b.sql': 'select {{ not_a_macro() }}\n',
+      'models/schema.yml': 'version: 2\nmodels:\n  - name: a\n    columns: [\n',
+    });
+    const res = await runCli(['compile'], { cwd: dir });
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain('models/schema.yml');
+    expect(res.stderr).toMatch(/problems found/);
+  });
+
+  it('a dependency cycle names the chain', async () => {
+    const dir = await writeProject({
+      ...MINIMAL_PROJECT(),
+      'models/a.sql': "select * from {{ ref('b') }}\n",
+      'models/b.sql': "select * from {{ ref('a') }}\n",
+    });
+    const res = await runCli(['build'], { cwd: dir });
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain('[WEIR-G001]');
+    expect(res.stderr).toMatch(/model\.demo\.(a|b) -> model\.demo\.(a|b) -> model\.demo\.(a|b)/);
+  });
+
+  it('a usage error exits 2', async () => {
+    const dir = await writeProject(MINIMAL_PROJECT());
+    const res = await runCli(['build', '--threads', 'zero'], { cwd: dir });
+    expect(res.code).toBe(2);
+    const outside = await runCli(['build'], { cwd: '/' });
+    expect(outside.code).toBe(2);
+    expect(outside.stderr).toContain('[WEIR-P001]');
+  });
+});
