@@ -33,7 +33,13 @@ const boundaryBlocks = Object.entries(layers)
           patterns: all
             .filter((other) => other !== layer && !allowed.includes(other))
             .map((other) => ({
-              group: [`../${other}/*`, `../../${other}/*`, `../../../${other}/*`, `../${other}`, `../../${other}`],
+              group: [
+                `../${other}/*`,
+                `../../${other}/*`,
+                `../../../${other}/*`,
+                `../${other}`,
+                `../../${other}`,
+              ],
               message: `The ${layer} layer may not import ${other} (see docs/architecture.md).`,
             })),
         },
@@ -42,7 +48,9 @@ const boundaryBlocks = Object.entries(layers)
   }));
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'templates/**', 'test/fixtures/**', '.demo/**', 'bench/.out/**'] },
+  {
+    ignores: ['dist/**', 'node_modules/**', 'templates/**', 'test/fixtures/**', '.demo/**', 'bench/.out/**'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -58,6 +66,9 @@ export default tseslint.config(
     settings: { 'import-x/resolver': { typescript: true, node: true } },
   },
   { files: ['src/cli/**/*.ts', 'scripts/**', 'bench/**', 'test/**'], rules: { 'no-console': 'off' } },
-  { files: ['**/*.js', '**/*.mjs'], languageOptions: { globals: { process: 'readonly', console: 'readonly' } } },
+  {
+    files: ['**/*.js', '**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
   ...boundaryBlocks,
 );

@@ -18,7 +18,18 @@ const RUNS = Number(process.env['RUNS'] ?? 5);
 const THREADS = Number(process.env['THREADS'] ?? 2);
 
 interface ManifestJson {
-  nodes: Record<string, { resource_type: string; config: { materialized?: string }; schema: string | null; alias: string | null; compiled_code?: string; depends_on: { nodes: string[] }; original_file_path: string }>;
+  nodes: Record<
+    string,
+    {
+      resource_type: string;
+      config: { materialized?: string };
+      schema: string | null;
+      alias: string | null;
+      compiled_code?: string;
+      depends_on: { nodes: string[] };
+      original_file_path: string;
+    }
+  >;
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'weir-bench-build-'));
@@ -56,7 +67,9 @@ async function baseline(): Promise<number> {
     if (!n) continue;
     const rel = `"${n.schema}"."${n.alias}"`;
     if (n.resource_type === 'seed') {
-      await s.exec(`CREATE OR REPLACE TABLE ${rel} AS SELECT * FROM read_csv('${join(dir, n.original_file_path)}', header = true, sample_size = -1)`);
+      await s.exec(
+        `CREATE OR REPLACE TABLE ${rel} AS SELECT * FROM read_csv('${join(dir, n.original_file_path)}', header = true, sample_size = -1)`,
+      );
     } else if (n.resource_type === 'model' && n.config.materialized !== 'ephemeral') {
       const kind = n.config.materialized === 'view' ? 'VIEW' : 'TABLE';
       await s.exec(`CREATE OR REPLACE ${kind} ${rel} AS ${n.compiled_code}`);
@@ -89,7 +102,13 @@ const m = { base: median(base), w1: median(w1), wN: median(wN), start: median(cl
 const n = counted.length;
 console.log(`build of ${MODELS} models (${n} executed nodes incl. seeds and tests), median of ${RUNS}`);
 console.log(`  baseline: compiled SQL straight through DuckDB, one process  ${fmt(m.base)}`);
-console.log(`  weir build --threads 1 (whole CLI, incl. start + parse)       ${fmt(m.w1)}  ratio ${(m.w1 / m.base).toFixed(2)}x`);
-console.log(`  weir build --threads ${THREADS}                                        ${fmt(m.wN)}  ratio ${(m.wN / m.base).toFixed(2)}x`);
+console.log(
+  `  weir build --threads 1 (whole CLI, incl. start + parse)       ${fmt(m.w1)}  ratio ${(m.w1 / m.base).toFixed(2)}x`,
+);
+console.log(
+  `  weir build --threads ${THREADS}                                        ${fmt(m.wN)}  ratio ${(m.wN / m.base).toFixed(2)}x`,
+);
 console.log(`  weir ls (CLI start + project parse, no build)                ${fmt(m.start)}`);
-console.log(`  per-node overhead, threads 1: ${((m.w1 - m.start - m.base) / n).toFixed(2)} ms  (target < 10 ms)`);
+console.log(
+  `  per-node overhead, threads 1: ${((m.w1 - m.start - m.base) / n).toFixed(2)} ms  (target < 10 ms)`,
+);

@@ -31,5 +31,7 @@ console.log(`compile of ${MODELS} models, median of ${RUNS} runs (each a new pro
 console.log(`  node -e 0 (process start)      ${fmt(m.node)}`);
 console.log(`  weir --version (CLI start)     ${fmt(m.version)}`);
 console.log(`  weir compile                   ${fmt(m.compile)}   (target < 1000 ms)`);
-console.log(`  compile work beyond CLI start  ${fmt(m.compile - m.version)}  = ${((m.compile - m.version) / MODELS).toFixed(3)} ms/model`);
+console.log(
+  `  compile work beyond CLI start  ${fmt(m.compile - m.version)}  = ${((m.compile - m.version) / MODELS).toFixed(3)} ms/model`,
+);
 console.log(`  ratio compile / node start     ${(m.compile / m.node).toFixed(2)}x`);

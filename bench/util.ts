@@ -14,9 +14,14 @@ export function median(values: readonly number[]): number {
 /** Wall time of one CLI invocation in ms; throws with its output when it fails. */
 export function timeCli(args: readonly string[], cwd: string): number {
   const t0 = performance.now();
-  const res = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const res = spawnSync(process.execPath, [BIN, ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   const ms = performance.now() - t0;
-  if (res.status !== 0) throw new Error(`weir ${args.join(' ')} failed (${res.status}):\n${res.stdout}\n${res.stderr}`);
+  if (res.status !== 0)
+    throw new Error(`weir ${args.join(' ')} failed (${res.status}):\n${res.stdout}\n${res.stderr}`);
   return ms;
 }
 

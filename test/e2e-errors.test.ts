@@ -7,7 +7,7 @@ describe('clear errors', () => {
     const dir = await writeProject({
       ...MINIMAL_PROJECT(),
       'models/base.sql': 'select 1 as id\n',
-      'models/bad.sql': "-- a broken model\nselect\n  id,\n  1 +* 2 as x\nfrom {{ ref('base') }}\n",
+      'models/bad.sql': "-- a broken model\nselect\n  id,\n  1 as x y\nfrom {{ ref('base') }}\n",
     });
     const res = await runCli(['build'], { cwd: dir });
     expect(res.code).toBe(1);
@@ -52,8 +52,10 @@ describe('clear errors', () => {
     });
     const res = await runCli(['compile'], { cwd: dir });
     expect(res.code).toBe(2);
-    expect(res.stderr).toContain('models/schema.yml');
-    expect(res.stderr).toMatch(/problems found/);
+    expect(res.stderr).toMatch(/\[WEIR-P002\] models\/schema\.yml:\d+/);
+    expect(res.stderr).toMatch(/\[WEIR-C001\] models\/a\.sql/);
+    expect(res.stderr).toMatch(/\[WEIR-T002\] models\/b\.sql:1/);
+    expect(res.stderr).toMatch(/3 problems found/);
   });
 
   it('a dependency cycle names the chain', async () => {

@@ -53,7 +53,10 @@ describe('weir init + weir build (end to end)', () => {
   it('records runs and per-asset history', async () => {
     const runs = await runCli(['runs', '--output', 'json'], { cwd: dir });
     expect(runs.code, runs.stderr).toBe(0);
-    const lines = runs.stdout.trim().split('\n').map((l) => JSON.parse(l) as { status: string; command: string });
+    const lines = runs.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { status: string; command: string });
     expect(lines.length).toBeGreaterThanOrEqual(2);
     expect(lines.every((r) => r.status === 'success' && r.command === 'build')).toBe(true);
     const history = await runCli(['history', 'marts.fct_orders', '--output', 'json'], { cwd: dir });
@@ -67,7 +70,9 @@ describe('weir init + weir build (end to end)', () => {
     const show = await runCli(['show', 'dim_customers', '--limit', '3', '--output', 'json'], { cwd: dir });
     expect(show.code, show.stderr).toBe(0);
     expect(show.stdout.trim().split('\n')).toHaveLength(3);
-    const query = await runCli(['query', 'select count(*) as n from marts.fct_orders', '--output', 'json'], { cwd: dir });
+    const query = await runCli(['query', 'select count(*) as n from marts.fct_orders', '--output', 'json'], {
+      cwd: dir,
+    });
     expect(query.code, query.stderr).toBe(0);
     expect(Number((JSON.parse(query.stdout) as { n: number }).n)).toBeGreaterThan(0);
   });
@@ -75,7 +80,10 @@ describe('weir init + weir build (end to end)', () => {
   it('prints structured JSON logs with the run id on every line', async () => {
     const res = await runCli(['build', '--log-format', 'json', '-s', 'stg_orders+'], { cwd: dir });
     expect(res.code, res.stderr).toBe(0);
-    const lines = res.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = res.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.length).toBeGreaterThan(2);
     const runId = lines[0]?.['run_id'];
     expect(typeof runId).toBe('string');

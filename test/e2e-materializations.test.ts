@@ -75,7 +75,10 @@ select * from (values (1, {{ var('v', 1) }}, {{ var('v', 1) }} * 10)) t(id, v, w
       'models/fl.sql': v1('fail'),
     });
     await build(dir);
-    await addFiles(dir, { 'models/anc.sql': v2('append_new_columns'), 'models/sac.sql': v2('sync_all_columns') });
+    await addFiles(dir, {
+      'models/anc.sql': v2('append_new_columns'),
+      'models/sac.sql': v2('sync_all_columns'),
+    });
     await build(dir, '-s', 'anc', 'sac');
     expect(await query(dir, 'select * from main.anc order by id')).toEqual([
       { id: 1, a: 'a', b: null },
@@ -99,17 +102,30 @@ describe('ephemeral models, views, failure isolation', () => {
     const dir = await writeProject({
       ...MINIMAL_PROJECT(),
       'models/eph_base.sql': "{{ config(materialized='ephemeral') }}\nselect 1 as id union all select 2\n",
-      'models/eph_top.sql': "{{ config(materialized='ephemeral') }}\nselect id * 10 as id from {{ ref('eph_base') }}\n",
-      'models/uses_with.sql': "-- comment first\nwith x as (select * from {{ ref('eph_top') }})\nselect sum(id) as s from x\n",
-      'models/plain.sql': "{{ config(materialized='table') }}\nselect count(*) as n from {{ ref('eph_base') }}\n",
+      'models/eph_top.sql':
+        "{{ config(materialized='ephemeral') }}\nselect id * 10 as id from {{ ref('eph_base') }}\n",
+      'models/uses_with.sql':
+        "-- comment first\nwith x as (select * from {{ ref('eph_top') }})\nselect sum(id) as s from x\n",
+      'models/plain.sql':
+        "{{ config(materialized='table') }}\nselect count(*) as n, sum(id) as s from {{ ref('eph_base') }}\n",
       'models/broken.sql': 'select * from no_such_table\n',
       'models/after_broken.sql': "select * from {{ ref('broken') }}\n",
     });
     const res = await runCli(['build'], { cwd: dir });
     expect(res.code).toBe(1);
     expect(res.stdout).toMatch(/SKIP\s+model main\.after_broken/);
-    expect(await query(dir, 'select s from main.uses_with')).toEqual([{ s: 30 }]);
+    expect(await query(dir, 'select s::int as s from main.uses_with')).toEqual([{ s: 30 }]);
     expect(await query(dir, 'select n from main.plain')).toEqual([{ n: 2 }]);
+    // sum() of integers is a HUGEINT in DuckDB; Delta has no 128-bit integer, so the table stores DECIMAL(38,0).
+    expect(
+      await query(
+        dir,
+        "select column_name, data_type from information_schema.columns where table_name = 'plain' order by 1",
+      ),
+    ).toEqual([
+      { column_name: 'n', data_type: 'BIGINT' },
+      { column_name: 's', data_type: 'DECIMAL(38,0)' },
+    ]);
     const ls = await runCli(['ls', '-s', '+after_broken', '--output', 'name'], { cwd: dir });
     expect(ls.stdout.trim().split('\n').sort()).toEqual(['demo.after_broken', 'demo.broken']);
   });
@@ -148,7 +164,8 @@ select * from {{ ref('people') }}
   it('timestamp strategy uses updated_at for validity', async () => {
     const dir = await writeProject({
       ...MINIMAL_PROJECT(),
-      'models/src.sql': "select * from (values (1, 'x', TIMESTAMP '2024-01-0{{ var('d', 1) }} 00:00:00')) t(id, v, changed_at)\n",
+      'models/src.sql':
+        "select * from (values (1, 'x', TIMESTAMP '2024-01-0{{ var('d', 1) }} 00:00:00')) t(id, v, changed_at)\n",
       'snapshots/s.sql': `{% snapshot src_snapshot %}
 {{ config(unique_key='id', strategy='timestamp', updated_at='changed_at') }}
 select * from {{ ref('src') }}
@@ -157,7 +174,10 @@ select * from {{ ref('src') }}
     });
     await build(dir);
     await build(dir, '--vars', '{d: 5}');
-    const rows = await query(dir, "select strftime(valid_from, '%d') as f, strftime(valid_to, '%d') as t, is_current from main.src_snapshot order by valid_from");
+    const rows = await query(
+      dir,
+      "select strftime(valid_from, '%d') as f, strftime(valid_to, '%d') as t, is_current from main.src_snapshot order by valid_from",
+    );
     expect(rows).toEqual([
       { f: '01', t: '05', is_current: false },
       { f: '05', t: null, is_current: true },

@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pc from 'picocolors';
+import type { EngineSession, QueryResult } from '../core/engine.js';
 import type { ResourceType } from '../core/graph.js';
 import type { Logger } from '../core/logger.js';
 import { WeirError } from '../core/errors.js';
@@ -19,7 +20,13 @@ import { TableHandle } from '../orchestrate/table-handle.js';
 import type { HistoryEntry } from '../lake/delta/operations/history.js';
 import { formatDuration, formatValue, jsonReplacer, renderTable } from './format.js';
 import { Progress, summaryLines } from './progress.js';
-import { openRuntime, openStateOnly, openWorkspace, type ProjectOptions, type Workspace } from './workspace.js';
+import {
+  openRuntime,
+  openStateOnly,
+  openWorkspace,
+  type ProjectOptions,
+  type Workspace,
+} from './workspace.js';
 
 interface CommonOptions extends ProjectOptions {
   readonly logFormat?: LogFormat;
@@ -55,7 +62,8 @@ export async function commandInit(dir: string, opts: { force?: boolean }): Promi
   const template = fileURLToPath(new URL('../../templates/ecommerce', import.meta.url));
   await mkdir(target, { recursive: true });
   await cp(template, target, { recursive: true, force: true });
-  if (existsSync(join(target, '_gitignore'))) await rename(join(target, '_gitignore'), join(target, '.gitignore'));
+  if (existsSync(join(target, '_gitignore')))
+    await rename(join(target, '_gitignore'), join(target, '.gitignore'));
   out(`Created an example e-commerce project in ${relative(process.cwd(), target) || '.'}`);
   out(`Next: cd ${dir} && weir build`);
 }
@@ -90,7 +98,13 @@ export async function commandRun(
         else log.info('node finished', fields);
       }
     };
-    const args = { command, select: opts.select ?? [], exclude: opts.exclude ?? [], full_refresh: opts.fullRefresh === true, threads };
+    const args = {
+      command,
+      select: opts.select ?? [],
+      exclude: opts.exclude ?? [],
+      full_refresh: opts.fullRefresh === true,
+      threads,
+    };
     const summary = await executeRun(
       { ...ws, engine: rt.engine, lake: rt.lake, state: rt.state, logger, onEvent },
       {
@@ -105,18 +119,25 @@ export async function commandRun(
       },
     );
     const targetDir = join(project.root, project.paths.target);
-    const compiled = new Map(summary.results.filter((r) => r.compiledSql !== undefined).map((r) => [r.nodeId, r.compiledSql ?? '']));
+    const compiled = new Map(
+      summary.results.filter((r) => r.compiledSql !== undefined).map((r) => [r.nodeId, r.compiledSql ?? '']),
+    );
     await writeManifestJson(targetDir, manifest, summary.runId, compiled);
     await writeRunResultsJson(targetDir, summary, args);
     if (command !== 'test') await publishCatalog(ws, rt, logger);
-    if (!json) for (const line of summaryLines(summary.results, summary.elapsedMs)) out(line);
+    if (!json)
+      for (const line of summaryLines(summary.results, summary.elapsedMs, opts.debug === true)) out(line);
     process.exitCode = summary.status === 'success' ? 0 : 1;
   } finally {
     await rt.close();
   }
 }
 
-async function publishCatalog(ws: Workspace, rt: Awaited<ReturnType<typeof openRuntime>>, logger: Logger): Promise<void> {
+async function publishCatalog(
+  ws: Workspace,
+  rt: Awaited<ReturnType<typeof openRuntime>>,
+  logger: Logger,
+): Promise<void> {
   const session = await rt.engine.session();
   try {
     await mkdir(dirname(ws.project.target.catalogPath), { recursive: true });
@@ -162,17 +183,29 @@ export async function commandCompile(opts: CommonOptions): Promise<void> {
     runStartedAt: new Date(),
     invocationId,
     // No database: an incremental model compiles incrementally when its table is in the lake.
-    isIncremental: (n) => n.relation !== null && existsSync(join(project.weir.lakeRoot, tablePathOf(n.relation), '_delta_log')),
+    isIncremental: (n) =>
+      n.relation !== null && existsSync(join(project.weir.lakeRoot, tablePathOf(n.relation), '_delta_log')),
   });
   const compiled = new Map<string, string>();
   const targetDir = join(project.root, project.paths.target);
   const writes: Promise<void>[] = [];
   for (const id of ids) {
     const node = manifest.nodes.get(id);
-    if (!node || (node.resourceType === 'model' && node.config.materialized === 'ephemeral' && ids.length > 1)) continue;
+    if (
+      !node ||
+      (node.resourceType === 'model' && node.config.materialized === 'ephemeral' && ids.length > 1)
+    )
+      continue;
     const sql = compiler.compile(node);
     compiled.set(id, sql);
-    const file = join(targetDir, 'compiled', project.name, node.resourceType === 'test' && node.test?.kind === 'generic' ? join(node.path, `${node.name}.sql`) : node.path);
+    const file = join(
+      targetDir,
+      'compiled',
+      project.name,
+      node.resourceType === 'test' && node.test?.kind === 'generic'
+        ? join(node.path, `${node.name}.sql`)
+        : node.path,
+    );
     writes.push(mkdir(dirname(file), { recursive: true }).then(() => writeFile(file, `${sql}\n`)));
   }
   await Promise.all(writes);
@@ -184,7 +217,9 @@ export async function commandCompile(opts: CommonOptions): Promise<void> {
   } else if (primary.length === 1) {
     out(compiled.get(primary[0] ?? '') ?? '');
   } else {
-    out(`Compiled ${compiled.size} nodes into ${relative(process.cwd(), join(targetDir, 'compiled')) || '.'}`);
+    out(
+      `Compiled ${compiled.size} nodes into ${relative(process.cwd(), join(targetDir, 'compiled')) || '.'}`,
+    );
   }
 }
 
@@ -200,7 +235,18 @@ export async function commandLs(opts: CommonOptions & { resourceType?: string[] 
   switch (opts.output) {
     case 'json':
       for (const n of nodes) {
-        out(JSON.stringify({ unique_id: n.id, name: n.name, resource_type: n.resourceType, asset: assetName(n), path: n.path, tags: n.tags, materialized: n.config.materialized, depends_on: n.dependsOn }));
+        out(
+          JSON.stringify({
+            unique_id: n.id,
+            name: n.name,
+            resource_type: n.resourceType,
+            asset: assetName(n),
+            path: n.path,
+            tags: n.tags,
+            materialized: n.config.materialized,
+            depends_on: n.dependsOn,
+          }),
+        );
       }
       break;
     case 'path':
@@ -222,13 +268,23 @@ function resolveAsset(ws: Workspace, text: string): string {
   const name = node ? assetName(node) : null;
   if (name) return name;
   if (text.includes('.')) return text;
-  const candidates = [...ws.manifest.nodes.values()].map((n) => assetName(n)).filter((a): a is string => a !== null);
+  const candidates = [...ws.manifest.nodes.values()]
+    .map((n) => assetName(n))
+    .filter((a): a is string => a !== null);
   throw new WeirError('WEIR-U004', `no asset named '${text}'`, {
     hint: `assets look like schema.name; for example: ${candidates.slice(0, 5).join(', ')}`,
   });
 }
 
-async function withQuerySession<T>(ws: Workspace, opts: CommonOptions, fn: (q: (sql: string) => Promise<import('../core/engine.js').QueryResult>, rt: Awaited<ReturnType<typeof openRuntime>>, session: import('../core/engine.js').EngineSession) => Promise<T>): Promise<T> {
+async function withQuerySession<T>(
+  ws: Workspace,
+  opts: CommonOptions,
+  fn: (
+    q: (sql: string) => Promise<QueryResult>,
+    rt: Awaited<ReturnType<typeof openRuntime>>,
+    session: EngineSession,
+  ) => Promise<T>,
+): Promise<T> {
   const logger = makeLogger(opts);
   const rt = await openRuntime(ws.project, logger);
   const session = await rt.engine.session();
@@ -254,29 +310,55 @@ async function withQuerySession<T>(ws: Workspace, opts: CommonOptions, fn: (q: (
   }
 }
 
-function printRows(result: import('../core/engine.js').QueryResult, output: string | undefined, limit: number): void {
+function printRows(result: QueryResult, output: string | undefined, limit: number): void {
   const rows = result.rows.slice(0, limit);
   if (output === 'json') {
     for (const r of rows) out(JSON.stringify(r, jsonReplacer));
     return;
   }
-  out(renderTable(result.columns.map((c) => c.name), rows));
-  out(pc.dim(`${result.rows.length > limit ? `first ${limit} of ` : ''}${result.rows.length} row${result.rows.length === 1 ? '' : 's'}`));
+  out(
+    renderTable(
+      result.columns.map((c) => c.name),
+      rows,
+    ),
+  );
+  out(
+    pc.dim(
+      `${result.rows.length > limit ? `first ${limit} of ` : ''}${result.rows.length} row${result.rows.length === 1 ? '' : 's'}`,
+    ),
+  );
 }
 
-export async function commandShow(text: string, opts: CommonOptions & { limit: number; version?: number }): Promise<void> {
+export async function commandShow(
+  text: string,
+  opts: CommonOptions & { limit: number; version?: number },
+): Promise<void> {
   const ws = await openWorkspace(opts, warnLine);
   const asset = resolveAsset(ws, text);
   await withQuerySession(ws, opts, async (query, rt, session) => {
-    const [schema = '', name = ''] = [asset.slice(0, asset.indexOf('.')), asset.slice(asset.indexOf('.') + 1)];
+    const [schema = '', name = ''] = [
+      asset.slice(0, asset.indexOf('.')),
+      asset.slice(asset.indexOf('.') + 1),
+    ];
     let from = `"${schema}"."${name}"`;
     if (opts.version !== undefined) {
-      const table = new TableHandle(rt.lake, `${schema}/${name}`, ws.project.weir.checkpointInterval, session);
+      const table = new TableHandle(
+        rt.lake,
+        `${schema}/${name}`,
+        ws.project.weir.checkpointInterval,
+        session,
+      );
       from = `(${await table.scanSqlAt(opts.version)})`;
     } else if (!(await rt.state.getCatalogEntry(asset))) {
-      throw new WeirError('WEIR-U005', `${asset} has not been built yet`, { hint: `run \`weir build -s ${name}\`` });
+      throw new WeirError('WEIR-U005', `${asset} has not been built yet`, {
+        hint: `run \`weir build -s ${name}\``,
+      });
     }
-    printRows(await query(`SELECT * FROM ${from} LIMIT ${Math.max(0, opts.limit) + 1}`), opts.output, opts.limit);
+    printRows(
+      await query(`SELECT * FROM ${from} LIMIT ${Math.max(0, opts.limit) + 1}`),
+      opts.output,
+      opts.limit,
+    );
   });
 }
 
@@ -287,7 +369,10 @@ export async function commandQuery(sql: string, opts: CommonOptions & { limit: n
   });
 }
 
-export async function commandRuns(runId: string | undefined, opts: CommonOptions & { limit?: number }): Promise<void> {
+export async function commandRuns(
+  runId: string | undefined,
+  opts: CommonOptions & { limit?: number },
+): Promise<void> {
   const ws = await openWorkspace(opts, warnLine);
   const state = await openStateOnly(ws.project, makeLogger(opts));
   try {
@@ -312,15 +397,21 @@ export async function commandRuns(runId: string | undefined, opts: CommonOptions
     const run = await state.getRun(runId);
     if (!run) {
       const recent = (await state.listRuns({ limit: 3 })).map((r) => r.runId);
-      throw new WeirError('WEIR-U006', `no run '${runId}'`, { hint: recent.length ? `recent runs: ${recent.join(', ')}` : 'no runs yet' });
+      throw new WeirError('WEIR-U006', `no run '${runId}'`, {
+        hint: recent.length ? `recent runs: ${recent.join(', ')}` : 'no runs yet',
+      });
     }
     const nodes = await state.listNodeResults(runId);
     if (opts.output === 'json') {
       out(JSON.stringify({ run, nodes, events: await state.listEvents(runId) }, jsonReplacer));
       return;
     }
-    out(`${pc.bold(run.runId)} ${run.command} ${run.status} started ${run.startedAt}${run.error ? ` (${run.error})` : ''}`);
-    out(renderTable(['nodeId', 'status', 'durationMs', 'rows', 'version', 'message'], nodes, { maxWidth: 70 }));
+    out(
+      `${pc.bold(run.runId)} ${run.command} ${run.status} started ${run.startedAt}${run.error ? ` (${run.error})` : ''}`,
+    );
+    out(
+      renderTable(['nodeId', 'status', 'durationMs', 'rows', 'version', 'message'], nodes, { maxWidth: 70 }),
+    );
   } finally {
     await state.close();
   }
@@ -334,7 +425,12 @@ export async function commandHistory(text: string, opts: CommonOptions & { limit
   const session = await rt.engine.session();
   try {
     const runs = await rt.state.nodeHistory(asset, opts.limit);
-    const table = new TableHandle(rt.lake, asset.replace('.', '/'), ws.project.weir.checkpointInterval, session);
+    const table = new TableHandle(
+      rt.lake,
+      asset.replace('.', '/'),
+      ws.project.weir.checkpointInterval,
+      session,
+    );
     const versions = (await table.exists()) ? await table.history(opts.limit) : [];
     if (opts.output === 'json') {
       out(JSON.stringify({ asset, runs, versions }, jsonReplacer));
@@ -345,7 +441,17 @@ export async function commandHistory(text: string, opts: CommonOptions & { limit
     if (versions.length) {
       out('');
       out(pc.bold(`${asset}: Delta versions`));
-      out(renderTable(['version', 'timestamp', 'operation', 'parameters'], versions.map((v: HistoryEntry) => ({ ...v, timestamp: v.timestamp ? new Date(v.timestamp).toISOString() : null, parameters: formatValue(v.operationParameters ?? {}) })), { maxWidth: 60 }));
+      out(
+        renderTable(
+          ['version', 'timestamp', 'operation', 'parameters'],
+          versions.map((v: HistoryEntry) => ({
+            ...v,
+            timestamp: v.timestamp ? new Date(v.timestamp).toISOString() : null,
+            parameters: formatValue(v.operationParameters ?? {}),
+          })),
+          { maxWidth: 60 },
+        ),
+      );
     }
   } finally {
     session.close();

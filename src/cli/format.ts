@@ -12,7 +12,10 @@ export function renderTable(
   );
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]?.length ?? 0)));
   const line = (values: readonly string[]): string =>
-    values.map((v, i) => v.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+    values
+      .map((v, i) => v.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   const out = [pc.bold(line(columns)), widths.map((w) => '─'.repeat(w)).join('  ')];
   for (const row of cells) out.push(line(row));
   return out.join('\n');
@@ -22,7 +25,8 @@ export function formatValue(v: unknown): string {
   if (v === null || v === undefined) return 'NULL';
   if (v instanceof Date) return v.toISOString();
   if (typeof v === 'bigint') return v.toString();
-  if (typeof v === 'object') return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
+  if (typeof v === 'object')
+    return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
   return String(v);
 }
 

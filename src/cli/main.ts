@@ -3,7 +3,16 @@ import { formatDiagnostic, DiagnosticsError } from '../core/diagnostics.js';
 import { WeirError, formatError, isWeirError } from '../core/errors.js';
 import { LOG_FORMATS } from '../observe/logger.js';
 import { RUN_COMMANDS } from '../orchestrate/run.js';
-import { commandCompile, commandHistory, commandInit, commandLs, commandQuery, commandRun, commandRuns, commandShow } from './commands.js';
+import {
+  commandCompile,
+  commandHistory,
+  commandInit,
+  commandLs,
+  commandQuery,
+  commandRun,
+  commandRuns,
+  commandShow,
+} from './commands.js';
 import { VERSION } from './version.js';
 
 /** Exit codes: 0 success, 1 a node failed, 2 a usage or project error. */
@@ -21,7 +30,10 @@ const PROJECT_OPTIONS: readonly Option[] = [
   new Option('--debug', 'debug logs and stack traces'),
 ];
 const SELECT_OPTIONS: readonly Option[] = [
-  new Option('-s, --select <selector...>', 'node selection (dbt syntax: name, +name, name+, tag:x, path:x, config.materialized:x, @name)'),
+  new Option(
+    '-s, --select <selector...>',
+    'node selection (dbt syntax: name, +name, name+, tag:x, path:x, config.materialized:x, @name)',
+  ),
   new Option('--exclude <selector...>', 'nodes to leave out'),
 ];
 
@@ -59,37 +71,64 @@ export function buildProgram(): Command {
     cmd.action(async (opts) => commandRun(command, opts));
   }
 
-  withOptions(program.command('compile').description('render every selected node to SQL (no database needed)'), PROJECT_OPTIONS, SELECT_OPTIONS)
+  withOptions(
+    program.command('compile').description('render every selected node to SQL (no database needed)'),
+    PROJECT_OPTIONS,
+    SELECT_OPTIONS,
+  )
     .option('--output <format>', 'text or json', 'text')
     .action(async (opts) => commandCompile(opts));
 
-  withOptions(program.command('ls').alias('list').description('list the selected nodes'), PROJECT_OPTIONS, SELECT_OPTIONS)
+  withOptions(
+    program.command('ls').alias('list').description('list the selected nodes'),
+    PROJECT_OPTIONS,
+    SELECT_OPTIONS,
+  )
     .addOption(new Option('--resource-type <type...>', 'model, seed, snapshot, test, source'))
-    .addOption(new Option('--output <format>', 'name, path, asset or json').choices(['name', 'path', 'asset', 'json']).default('name'))
+    .addOption(
+      new Option('--output <format>', 'name, path, asset or json')
+        .choices(['name', 'path', 'asset', 'json'])
+        .default('name'),
+    )
     .action(async (opts) => commandLs(opts));
 
-  withOptions(program.command('show').description('show rows of an asset (schema.name or a model name)'), PROJECT_OPTIONS)
+  withOptions(
+    program.command('show').description('show rows of an asset (schema.name or a model name)'),
+    PROJECT_OPTIONS,
+  )
     .argument('<asset>')
     .option('--limit <n>', 'rows to show', (v) => Number(v), 10)
     .option('--version <n>', 'read an older Delta version (time travel)', (v) => Number(v))
     .option('--output <format>', 'table or json', 'table')
     .action(async (asset: string, opts) => commandShow(asset, opts));
 
-  withOptions(program.command('query').description('run a SQL query over the latest data of every asset'), PROJECT_OPTIONS)
+  withOptions(
+    program.command('query').description('run a SQL query over the latest data of every asset'),
+    PROJECT_OPTIONS,
+  )
     .argument('<sql>')
     .option('--limit <n>', 'rows to print', (v) => Number(v), 100)
     .option('--output <format>', 'table or json', 'table')
     .action(async (sql: string, opts) => commandQuery(sql, opts));
 
-  const runs = withOptions(program.command('runs').description('list recent runs; `runs show <id>` for one'), PROJECT_OPTIONS)
+  const runs = withOptions(
+    program.command('runs').description('list recent runs; `runs show <id>` for one'),
+    PROJECT_OPTIONS,
+  )
     .option('--limit <n>', 'runs to list', (v) => Number(v), 20)
     .option('--output <format>', 'table or json', 'table')
     .action(async (opts) => commandRuns(undefined, opts));
-  withOptions(runs.command('show').description('nodes and events of one run').argument('<run-id>'), PROJECT_OPTIONS)
+  withOptions(
+    runs.command('show').description('nodes and events of one run').argument('<run-id>'),
+    PROJECT_OPTIONS,
+  )
     .option('--output <format>', 'table or json', 'table')
     .action(async (runId: string, opts) => commandRuns(runId, opts));
 
-  withOptions(program.command('history').description('builds of one asset across runs, and its Delta versions'), PROJECT_OPTIONS)
+  withOptions(
+    program.command('history').description('builds of one asset across runs, and its Delta versions'),
+    PROJECT_OPTIONS,
+  )
     .argument('<asset>')
     .option('--limit <n>', 'entries', (v) => Number(v), 20)
     .option('--output <format>', 'table or json', 'table')
@@ -101,7 +140,9 @@ export function buildProgram(): Command {
 function parseThreads(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) {
-    throw new WeirError('WEIR-U001', `--threads must be a whole number of at least 1, not '${value}'`, { hint: 'e.g. --threads 4' });
+    throw new WeirError('WEIR-U001', `--threads must be a whole number of at least 1, not '${value}'`, {
+      hint: 'e.g. --threads 4',
+    });
   }
   return n;
 }
@@ -115,7 +156,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     return process.exitCode === undefined ? EXIT.ok : Number(process.exitCode);
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
+      if (
+        err.code === 'commander.helpDisplayed' ||
+        err.code === 'commander.version' ||
+        err.code === 'commander.help'
+      )
+        return EXIT.ok;
       return EXIT.usage;
     }
     printError(err, debug);
@@ -126,11 +172,15 @@ export async function main(argv: readonly string[]): Promise<number> {
 export function printError(err: unknown, debug: boolean): void {
   if (err instanceof DiagnosticsError) {
     const errors = err.diagnostics.filter((d) => d.severity === 'error');
-    process.stderr.write(`${errors.map(formatDiagnostic).join('\n')}\n${errors.length} problem${errors.length === 1 ? '' : 's'} found.\n`);
+    process.stderr.write(
+      `${errors.map(formatDiagnostic).join('\n')}\n${errors.length} problem${errors.length === 1 ? '' : 's'} found.\n`,
+    );
   } else if (isWeirError(err)) {
     process.stderr.write(`${formatError(err)}\n`);
   } else {
-    process.stderr.write(`[WEIR-X001] unexpected error: ${err instanceof Error ? err.message : String(err)}\n  hint: rerun with --debug and report it with the stack trace\n`);
+    process.stderr.write(
+      `[WEIR-X001] unexpected error: ${err instanceof Error ? err.message : String(err)}\n  hint: rerun with --debug and report it with the stack trace\n`,
+    );
   }
   if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
 }

@@ -96,7 +96,7 @@ export function statusLabel(status: string): string {
   }
 }
 
-export function summaryLines(results: readonly NodeResult[], elapsedMs: number): string[] {
+export function summaryLines(results: readonly NodeResult[], elapsedMs: number, debug = false): string[] {
   const count = (s: string): number => results.filter((r) => r.status === s).length;
   const parts = [
     `${count('success')} ok`,
@@ -108,8 +108,21 @@ export function summaryLines(results: readonly NodeResult[], elapsedMs: number):
   ];
   const lines = [`Done in ${formatDuration(elapsedMs)}: ${parts.join(', ')}`];
   for (const r of results) {
-    if (r.status === 'error' && r.error) lines.push('', pc.red(formatError(r.error)));
-    else if (r.status === 'fail') lines.push('', pc.red(`[WEIR-Q001] test ${r.name} failed: ${r.message}`));
+    if (r.status === 'error' && r.error) {
+      lines.push('', pc.red(formatError(r.error)));
+      if (debug) lines.push(pc.dim(stackOf(r.error)));
+    } else if (r.status === 'fail') lines.push('', pc.red(`[WEIR-Q001] test ${r.name} failed: ${r.message}`));
   }
   return lines;
+}
+
+/** The stack of an error and of its causes (for --debug). */
+function stackOf(err: unknown): string {
+  const parts: string[] = [];
+  let e: unknown = err;
+  while (e instanceof Error && parts.length < 5) {
+    if (e.stack) parts.push(e.stack);
+    e = e.cause;
+  }
+  return parts.join('\ncaused by: ');
 }

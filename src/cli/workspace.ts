@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { DiagnosticsError, formatDiagnostic } from '../core/diagnostics.js';
+import { DiagnosticsError, formatDiagnostic, type Diagnostic } from '../core/diagnostics.js';
 import type { Engine } from '../core/engine.js';
 import { WeirError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -49,7 +49,10 @@ export function parseVars(text: string | undefined): Record<string, unknown> {
 }
 
 /** Reads, validates and parses the project; every problem is reported at once. */
-export async function openWorkspace(options: ProjectOptions, warn: (text: string) => void): Promise<Workspace> {
+export async function openWorkspace(
+  options: ProjectOptions,
+  warn: (text: string) => void,
+): Promise<Workspace> {
   const root = resolve(options.projectDir ?? process.cwd());
   const vars = parseVars(options.vars);
   const env = { ...process.env };
@@ -59,12 +62,21 @@ export async function openWorkspace(options: ProjectOptions, warn: (text: string
     vars,
     env,
   });
-  for (const d of diagnostics) if (d.severity === 'warning') warn(formatDiagnostic(d));
-  if (diagnostics.some((d) => d.severity === 'error')) throw new DiagnosticsError(diagnostics);
-  const templates = new TemplateEngine({ projectName: project.name, macroFiles: project.macroFiles });
+  // Keep going after project problems so one run reports template and ref problems too.
+  const all: Diagnostic[] = [...diagnostics];
+  let templates: TemplateEngine;
+  try {
+    templates = new TemplateEngine({ projectName: project.name, macroFiles: project.macroFiles });
+  } catch (err) {
+    if (!(err instanceof DiagnosticsError)) throw err;
+    all.push(...err.diagnostics);
+    templates = new TemplateEngine({ projectName: project.name, macroFiles: [] });
+  }
+  all.push(...templates.warnings);
   const built = buildManifest(project, templates, { vars: project.vars, env });
-  for (const d of built.diagnostics.items) if (d.severity === 'warning') warn(formatDiagnostic(d));
-  built.diagnostics.throwIfErrors();
+  all.push(...built.diagnostics.items);
+  for (const d of all) if (d.severity === 'warning') warn(formatDiagnostic(d));
+  if (all.some((d) => d.severity === 'error')) throw new DiagnosticsError(all);
   return { project, manifest: built.manifest, templates, vars: project.vars, env };
 }
 

@@ -27,7 +27,11 @@ export class Diagnostics {
     this.items.push({ severity: 'error', code, message, ...extra });
   }
 
-  warning(code: string, message: string, extra: Omit<Diagnostic, 'severity' | 'code' | 'message'> = {}): void {
+  warning(
+    code: string,
+    message: string,
+    extra: Omit<Diagnostic, 'severity' | 'code' | 'message'> = {},
+  ): void {
     this.items.push({ severity: 'warning', code, message, ...extra });
   }
 

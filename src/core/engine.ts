@@ -2,7 +2,8 @@
  * The compute engine contract. DuckDB (engine/duckdb) is the embedded default; push-down
  * engines come later. Only engine adapters talk to a database driver.
  */
-export type SqlValue = string | number | bigint | boolean | null | Date | Uint8Array | SqlValue[] | { [k: string]: SqlValue };
+export type SqlValue =
+  string | number | bigint | boolean | null | Date | Uint8Array | SqlValue[] | { [k: string]: SqlValue };
 
 export interface ColumnSchema {
   readonly name: string;

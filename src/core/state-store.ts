@@ -6,7 +6,16 @@
 export const RUN_STATUSES = ['queued', 'running', 'success', 'failed', 'cancelled'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
-export const NODE_STATUSES = ['pending', 'running', 'success', 'error', 'skipped', 'pass', 'warn', 'fail'] as const;
+export const NODE_STATUSES = [
+  'pending',
+  'running',
+  'success',
+  'error',
+  'skipped',
+  'pass',
+  'warn',
+  'fail',
+] as const;
 export type NodeStatus = (typeof NODE_STATUSES)[number];
 
 export interface RunRecord {

@@ -14,7 +14,10 @@ const SCHEMA_RUN_RESULTS = 'https://schemas.getdbt.com/dbt/run-results/v6.json';
 async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2));
+  await writeFile(
+    tmp,
+    JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2),
+  );
   await rename(tmp, path);
 }
 
@@ -37,7 +40,12 @@ function nodeJson(n: ManifestNode, compiled?: string): Record<string, unknown> {
     columns: n.columns,
     raw_code: n.rawCode,
     ...(compiled !== undefined ? { compiled_code: compiled } : {}),
-    ...(n.test ? { test_metadata: { name: n.test.testName, kwargs: n.test.kwargs }, column_name: n.test.columnName ?? null } : {}),
+    ...(n.test
+      ? {
+          test_metadata: { name: n.test.testName, kwargs: n.test.kwargs },
+          column_name: n.test.columnName ?? null,
+        }
+      : {}),
   };
 }
 
@@ -71,7 +79,11 @@ export async function writeManifestJson(
   });
 }
 
-export async function writeRunResultsJson(targetDir: string, summary: RunSummary, args: Record<string, unknown>): Promise<void> {
+export async function writeRunResultsJson(
+  targetDir: string,
+  summary: RunSummary,
+  args: Record<string, unknown>,
+): Promise<void> {
   await writeJsonAtomic(join(targetDir, 'run_results.json'), {
     metadata: {
       dbt_schema_version: SCHEMA_RUN_RESULTS,

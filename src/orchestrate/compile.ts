@@ -40,7 +40,10 @@ export class Compiler {
     const ordered = this.orderCtes(cteIds);
     return injectCtes(
       sql,
-      ordered.map((id) => ({ name: `${CTE_PREFIX}${this.node(id).name}`, sql: this.renderEphemeral(id).sql })),
+      ordered.map((id) => ({
+        name: `${CTE_PREFIX}${this.node(id).name}`,
+        sql: this.renderEphemeral(id).sql,
+      })),
     );
   }
 
@@ -103,7 +106,10 @@ export class Compiler {
       },
       source: (sourceName, tableName) => {
         const id = manifest.sourcesByName.get(`${sourceName}.${tableName}`);
-        if (!id) throw new WeirError('WEIR-C002', `source('${sourceName}', '${tableName}') not found`, { at: node.at });
+        if (!id)
+          throw new WeirError('WEIR-C002', `source('${sourceName}', '${tableName}') not found`, {
+            at: node.at,
+          });
         return this.relationOf(id);
       },
       config: {
@@ -114,7 +120,9 @@ export class Compiler {
       env: this.options.env,
       target: this.options.target,
       isIncremental: node.resourceType === 'model' && this.options.isIncremental(node),
-      ...(node.relation ? { thisRelation: makeRelation(node.relation.schema, node.relation.identifier) } : {}),
+      ...(node.relation
+        ? { thisRelation: makeRelation(node.relation.schema, node.relation.identifier) }
+        : {}),
       runStartedAt: this.options.runStartedAt,
       invocationId: this.options.invocationId,
       ...(this.options.globals ? { globals: this.options.globals } : {}),

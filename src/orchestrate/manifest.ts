@@ -87,12 +87,7 @@ export function buildManifest(
   for (const s of project.sources) sourcesByName.set(`${s.sourceName}.${s.name}`, s.uniqueId);
   const refCandidates = [...project.models, ...project.seeds, ...project.snapshots].map((n) => n.name);
 
-  const parse = (
-    file: string,
-    nodeId: string,
-    rawCode: string,
-    lineOffset: number,
-  ): ParseResult => {
+  const parse = (file: string, nodeId: string, rawCode: string, lineOffset: number): ParseResult => {
     const deps = new Set<string>();
     const config: Record<string, unknown> = {};
     const at = (line?: number): SourceLocation => ({ file, ...(line ? { line } : {}) });
@@ -105,11 +100,17 @@ export function buildManifest(
         const id = byName.get(name) ?? byName.get(args[args.length - 1] ?? '');
         if (!id) {
           const close = suggest(args[args.length - 1] ?? '', refCandidates);
-          diagnostics.error('WEIR-C001', `${file}: ref('${args.join("', '")}') does not name a model, seed or snapshot`, {
-            at: at(),
-            node: nodeId,
-            hint: close.length ? `did you mean ${close.map((c) => `'${c}'`).join(' or ')}?` : 'check the name',
-          });
+          diagnostics.error(
+            'WEIR-C001',
+            `${file}: ref('${args.join("', '")}') does not name a model, seed or snapshot`,
+            {
+              at: at(),
+              node: nodeId,
+              hint: close.length
+                ? `did you mean ${close.map((c) => `'${c}'`).join(' or ')}?`
+                : 'check the name',
+            },
+          );
           return makeRelation('__missing__', name);
         }
         deps.add(id);
@@ -158,7 +159,11 @@ export function buildManifest(
   const mergeConfig = (base: NodeConfig, fromSql: Record<string, unknown>): NodeConfig => {
     const merged = { ...base, ...fromSql } as NodeConfig;
     const tags = new Set<string>([...(base.tags ?? []), ...toList(fromSql['tags'])]);
-    return { ...merged, tags: [...tags], meta: { ...(base.meta ?? {}), ...((fromSql['meta'] as object) ?? {}) } };
+    return {
+      ...merged,
+      tags: [...tags],
+      meta: { ...(base.meta ?? {}), ...((fromSql['meta'] as object) ?? {}) },
+    };
   };
 
   for (const m of project.models) {
@@ -322,10 +327,14 @@ function genericTestNode(
         : sourcesByName.get(`${parsed.source}.${parsed.name}`)
       : undefined;
     if (!id) {
-      diagnostics.error('WEIR-C001', `relationships test 'to: ${String(to)}' does not name a model, seed or source`, {
-        at: t.at,
-        hint: "write to: ref('model_name') or to: source('source', 'table')",
-      });
+      diagnostics.error(
+        'WEIR-C001',
+        `relationships test 'to: ${String(to)}' does not name a model, seed or source`,
+        {
+          at: t.at,
+          hint: "write to: ref('model_name') or to: source('source', 'table')",
+        },
+      );
       return null;
     }
     deps.push(id);
@@ -361,9 +370,12 @@ function genericTestNode(
 export function parseRelationExpr(
   expr: string,
 ): { kind: 'ref'; name: string } | { kind: 'source'; source: string; name: string } | null {
-  const ref = /^\s*(?:\{\{\s*)?ref\(\s*['"]([^'"]+)['"]\s*(?:,\s*['"]([^'"]+)['"]\s*)?\)\s*(?:\}\})?\s*$/.exec(expr);
+  const ref =
+    /^\s*(?:\{\{\s*)?ref\(\s*['"]([^'"]+)['"]\s*(?:,\s*['"]([^'"]+)['"]\s*)?\)\s*(?:\}\})?\s*$/.exec(expr);
   if (ref) return { kind: 'ref', name: ref[2] ?? ref[1] ?? '' };
-  const src = /^\s*(?:\{\{\s*)?source\(\s*['"]([^'"]+)['"]\s*,\s*['"]([^'"]+)['"]\s*\)\s*(?:\}\})?\s*$/.exec(expr);
+  const src = /^\s*(?:\{\{\s*)?source\(\s*['"]([^'"]+)['"]\s*,\s*['"]([^'"]+)['"]\s*\)\s*(?:\}\})?\s*$/.exec(
+    expr,
+  );
   if (src) return { kind: 'source', source: src[1] ?? '', name: src[2] ?? '' };
   return null;
 }

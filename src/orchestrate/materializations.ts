@@ -1,4 +1,10 @@
-import { quoteIdent, quoteLiteral, type ColumnSchema, type EngineSession, type WrittenFile } from '../core/engine.js';
+import {
+  quoteIdent,
+  quoteLiteral,
+  type ColumnSchema,
+  type EngineSession,
+  type WrittenFile,
+} from '../core/engine.js';
 import { WeirError } from '../core/errors.js';
 import type { ManifestNode } from './manifest.js';
 import type { TableHandle } from './table-handle.js';
@@ -29,7 +35,10 @@ const SRC = '__weir_src';
 const BATCH = '__weir_batch';
 
 function sumFiles(files: readonly WrittenFile[]): { rows: number; bytes: number } {
-  return files.reduce((acc, f) => ({ rows: acc.rows + f.rows, bytes: acc.bytes + f.bytes }), { rows: 0, bytes: 0 });
+  return files.reduce((acc, f) => ({ rows: acc.rows + f.rows, bytes: acc.bytes + f.bytes }), {
+    rows: 0,
+    bytes: 0,
+  });
 }
 
 function selectList(columns: readonly ColumnSchema[], from?: string): string {
@@ -45,10 +54,15 @@ function keyColumns(node: ManifestNode): string[] {
 
 /** NULL-safe key equality: a NULL key matches a NULL key, so re-merging never duplicates rows. */
 function keyMatch(keys: readonly string[], left: string, right: string): string {
-  return keys.map((k) => `${left}.${quoteIdent(k)} IS NOT DISTINCT FROM ${right}.${quoteIdent(k)}`).join(' AND ');
+  return keys
+    .map((k) => `${left}.${quoteIdent(k)} IS NOT DISTINCT FROM ${right}.${quoteIdent(k)}`)
+    .join(' AND ');
 }
 
-export async function materializeTable(ctx: MaterializeContext, operation = 'CREATE OR REPLACE TABLE'): Promise<MaterializeResult> {
+export async function materializeTable(
+  ctx: MaterializeContext,
+  operation = 'CREATE OR REPLACE TABLE',
+): Promise<MaterializeResult> {
   const { files, columns } = await ctx.table.write(ctx.session, ctx.sql);
   const version = await ctx.table.overwrite(files, columns, { operation });
   const { rows, bytes } = sumFiles(files);
@@ -66,7 +80,15 @@ export async function materializeIncremental(ctx: MaterializeContext): Promise<M
     const batchCols = await session.describe(`SELECT * FROM ${BATCH}`);
     const tableCols = await table.columns();
     const outCols = await reconcileSchema(node, tableCols, batchCols);
-    const strategy = String(node.config.incremental_strategy ?? (keyColumns(node).length ? 'merge' : 'append'));
+    // Dropping or retyping columns (sync_all_columns) rewrites every file under the new schema.
+    const rewriteAll =
+      outCols.some((c) => {
+        const t = tableCols.find((x) => x.name === c.name);
+        return t !== undefined && normaliseType(t.type) !== normaliseType(c.type);
+      }) || tableCols.some((t) => !outCols.some((c) => c.name === t.name));
+    const strategy = String(
+      node.config.incremental_strategy ?? (keyColumns(node).length ? 'merge' : 'append'),
+    );
     const keys = keyColumns(node);
     const batchSelect = (alias: string): string =>
       outCols
@@ -78,11 +100,51 @@ export async function materializeIncremental(ctx: MaterializeContext): Promise<M
         })
         .join(', ');
 
+    if (rewriteAll && (strategy === 'append' || keys.length === 0)) {
+      const current = await table.files();
+      const present = current.length
+        ? new Set(
+            (
+              await session.describe(
+                `SELECT * FROM read_parquet(${fileList(current.map((f) => f.path))}, union_by_name = true)`,
+              )
+            ).map((c) => c.name),
+          )
+        : new Set<string>();
+      const oldSelect = outCols
+        .map((c) =>
+          present.has(c.name)
+            ? `TRY_CAST(t.${quoteIdent(c.name)} AS ${c.type}) AS ${quoteIdent(c.name)}`
+            : `CAST(NULL AS ${c.type}) AS ${quoteIdent(c.name)}`,
+        )
+        .join(', ');
+      const oldRows = current.length
+        ? `SELECT ${oldSelect} FROM read_parquet(${fileList(current.map((f) => f.path))}, union_by_name = true) t UNION ALL `
+        : '';
+      const { files } = await table.write(
+        session,
+        `${oldRows}SELECT ${batchSelect('b')} FROM ${BATCH} b`,
+        outCols,
+      );
+      const version = await table.overwrite(files, outCols, {
+        operation: 'WRITE',
+        operationParameters: { mode: 'Append', schemaSync: true },
+      });
+      const written = sumFiles(files);
+      return {
+        ...written,
+        version,
+        message: `append with schema sync: table rewritten (${written.rows} rows)`,
+      };
+    }
     if (strategy === 'append' || (strategy === 'merge' && keys.length === 0)) {
       const { files } = await table.write(session, `SELECT ${batchSelect('b')} FROM ${BATCH} b`);
       const written = sumFiles(files);
       if (written.rows === 0) return { ...written, version: null, message: 'append: no new rows' };
-      const version = await table.append(files, outCols, { operation: 'WRITE', operationParameters: { mode: 'Append' } });
+      const version = await table.append(files, outCols, {
+        operation: 'WRITE',
+        operationParameters: { mode: 'Append' },
+      });
       return { ...written, version, message: `append: ${written.rows} rows` };
     }
     if (strategy !== 'merge' && strategy !== 'delete+insert') {
@@ -116,14 +178,19 @@ export async function materializeIncremental(ctx: MaterializeContext): Promise<M
         throw new WeirError('WEIR-M003', `merge: the new rows repeat the unique_key (${keys.join(', ')})`, {
           node: node.id,
           at: node.at,
-          hint: `deduplicate the model's incremental rows; repeated keys: ${JSON.stringify(dup.rows.map((r) => Object.fromEntries(keys.map((k) => [k, r[k]]))), (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`,
+          hint: `deduplicate the model's incremental rows; repeated keys: ${JSON.stringify(
+            dup.rows.map((r) => Object.fromEntries(keys.map((k) => [k, r[k]]))),
+            (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v),
+          )}`,
         });
       }
     }
 
     const current = await table.files();
     let affected: string[] = [];
-    if (current.length > 0) {
+    if (rewriteAll) {
+      affected = current.map((f) => f.path);
+    } else if (current.length > 0) {
       const probe = await session.query(
         `SELECT DISTINCT t.filename AS f FROM read_parquet(${fileList(current.map((f) => f.path))}, filename = true, union_by_name = true) t WHERE EXISTS (SELECT 1 FROM ${BATCH} b WHERE ${keyMatch(keys, 't', 'b')})`,
       );
@@ -132,12 +199,14 @@ export async function materializeIncremental(ctx: MaterializeContext): Promise<M
     let keptSql = '';
     if (affected.length > 0) {
       const present = new Set(
-        (await session.describe(`SELECT * FROM read_parquet(${fileList(affected)}, union_by_name = true)`)).map((c) => c.name),
+        (
+          await session.describe(`SELECT * FROM read_parquet(${fileList(affected)}, union_by_name = true)`)
+        ).map((c) => c.name),
       );
       const oldSelect = outCols
         .map((c) =>
           present.has(c.name)
-            ? `CAST(t.${quoteIdent(c.name)} AS ${c.type}) AS ${quoteIdent(c.name)}`
+            ? `${rewriteAll ? 'TRY_CAST' : 'CAST'}(t.${quoteIdent(c.name)} AS ${c.type}) AS ${quoteIdent(c.name)}`
             : `CAST(NULL AS ${c.type}) AS ${quoteIdent(c.name)}`,
         )
         .join(', ');
@@ -154,12 +223,20 @@ export async function materializeIncremental(ctx: MaterializeContext): Promise<M
           )
           .join(', ');
         const newSql = `SELECT ${merged} FROM ${BATCH} b LEFT JOIN (SELECT *, true AS __weir_matched FROM ${oldRows}) o ON ${keyMatch(keys, 'o', 'b')}`;
-        return await replace(ctx, affected, `${keptSql} UNION ALL ${newSql}`, outCols, strategy, keys);
+        return await replace(
+          ctx,
+          affected,
+          `${keptSql} UNION ALL ${newSql}`,
+          outCols,
+          strategy,
+          keys,
+          rewriteAll,
+        );
       }
     }
     const batchRows = `SELECT ${batchSelect('b')} FROM ${BATCH} b`;
     const combined = keptSql ? `${keptSql} UNION ALL ${batchRows}` : batchRows;
-    return await replace(ctx, affected, combined, outCols, strategy, keys);
+    return await replace(ctx, affected, combined, outCols, strategy, keys, rewriteAll);
   } finally {
     await session.exec(`DROP TABLE IF EXISTS ${BATCH}`);
   }
@@ -172,14 +249,26 @@ async function replace(
   columns: readonly ColumnSchema[],
   strategy: string,
   keys: readonly string[],
+  rewriteAll: boolean,
 ): Promise<MaterializeResult> {
   const { files } = await ctx.table.write(ctx.session, sql, columns);
   const written = sumFiles(files);
-  const version = await ctx.table.replaceFiles(affected, files, columns, {
+  const op = {
     operation: strategy === 'merge' ? 'MERGE' : 'DELETE+INSERT',
-    operationParameters: { uniqueKey: keys.join(','), rewrittenFiles: affected.length },
-  });
-  return { ...written, version, message: `${strategy}: ${written.rows} rows written, ${affected.length} files rewritten` };
+    operationParameters: {
+      uniqueKey: keys.join(','),
+      rewrittenFiles: affected.length,
+      ...(rewriteAll ? { schemaSync: true } : {}),
+    },
+  };
+  const version = rewriteAll
+    ? await ctx.table.overwrite(files, columns, op)
+    : await ctx.table.replaceFiles(affected, files, columns, op);
+  return {
+    ...written,
+    version,
+    message: `${strategy}: ${written.rows} rows written, ${affected.length} files rewritten`,
+  };
 }
 
 function mergeUpdateColumns(node: ManifestNode, outCols: readonly ColumnSchema[]): Set<string> | null {
@@ -214,12 +303,16 @@ async function reconcileSchema(
       return [...tableCols];
     case 'fail':
       if (changed) {
-        throw new WeirError('WEIR-M002', `the model's columns no longer match its table (on_schema_change='fail')`, {
-          node: node.id,
-          at: node.at,
-          data: { added: added.map((c) => c.name), removed: removed.map((c) => c.name) },
-          hint: `${describeChange(added, removed, retyped, tableCols)}; run with --full-refresh, or set on_schema_change to append_new_columns or sync_all_columns`,
-        });
+        throw new WeirError(
+          'WEIR-M002',
+          `the model's columns no longer match its table (on_schema_change='fail')`,
+          {
+            node: node.id,
+            at: node.at,
+            data: { added: added.map((c) => c.name), removed: removed.map((c) => c.name) },
+            hint: `${describeChange(added, removed, retyped, tableCols)}; run with --full-refresh, or set on_schema_change to append_new_columns or sync_all_columns`,
+          },
+        );
       }
       return [...tableCols];
     case 'append_new_columns':
@@ -281,29 +374,54 @@ export async function materializeSnapshot(ctx: MaterializeContext): Promise<Mate
   const fail = (code: string, message: string, hint: string): never => {
     throw new WeirError(code, message, { node: node.id, at: node.at, hint });
   };
-  if (keys.length === 0) fail('WEIR-M030', `snapshot ${node.name} needs a unique_key`, "add unique_key='id' to its config");
+  if (keys.length === 0)
+    fail('WEIR-M030', `snapshot ${node.name} needs a unique_key`, "add unique_key='id' to its config");
   if (strategy !== 'timestamp' && strategy !== 'check') {
-    fail('WEIR-M030', `snapshot ${node.name} needs strategy 'timestamp' or 'check'`, "add strategy='check', check_cols=['col'] (or 'all')");
+    fail(
+      'WEIR-M030',
+      `snapshot ${node.name} needs strategy 'timestamp' or 'check'`,
+      "add strategy='check', check_cols=['col'] (or 'all')",
+    );
   }
-  const hardDeletes = String(cfg.hard_deletes ?? (cfg.invalidate_hard_deletes === true ? 'invalidate' : 'ignore'));
+  const hardDeletes = String(
+    cfg.hard_deletes ?? (cfg.invalidate_hard_deletes === true ? 'invalidate' : 'ignore'),
+  );
   if (hardDeletes !== 'ignore' && hardDeletes !== 'invalidate') {
-    fail('WEIR-M030', `snapshot ${node.name}: hard_deletes '${hardDeletes}' is not supported`, "use 'ignore' or 'invalidate'");
+    fail(
+      'WEIR-M030',
+      `snapshot ${node.name}: hard_deletes '${hardDeletes}' is not supported`,
+      "use 'ignore' or 'invalidate'",
+    );
   }
   const runTs = `TIMESTAMPTZ ${quoteLiteral(ctx.runStartedAt.toISOString())}`;
 
   await session.exec(`CREATE OR REPLACE TEMP TABLE ${SRC} AS ${ctx.sql}`);
   try {
     const srcCols = await session.describe(`SELECT * FROM ${SRC}`);
-    const metaNames = [meta.dbt_scd_id, meta.dbt_updated_at, meta.dbt_valid_from, meta.dbt_valid_to, meta.dbt_is_current];
+    const metaNames = [
+      meta.dbt_scd_id,
+      meta.dbt_updated_at,
+      meta.dbt_valid_from,
+      meta.dbt_valid_to,
+      meta.dbt_is_current,
+    ];
     const clash = srcCols.find((c) => metaNames.includes(c.name));
     if (clash) {
-      fail('WEIR-M031', `snapshot ${node.name}: the source already has a column '${clash.name}'`, 'rename it, or set snapshot_meta_column_names in the config');
+      fail(
+        'WEIR-M031',
+        `snapshot ${node.name}: the source already has a column '${clash.name}'`,
+        'rename it, or set snapshot_meta_column_names in the config',
+      );
     }
     let changeTs = runTs;
     if (strategy === 'timestamp') {
       const updatedAt = String(cfg.updated_at ?? '');
       if (!srcCols.some((c) => c.name === updatedAt)) {
-        fail('WEIR-M030', `snapshot ${node.name}: updated_at column '${updatedAt}' is not in the source`, `columns: ${srcCols.map((c) => c.name).join(', ')}`);
+        fail(
+          'WEIR-M030',
+          `snapshot ${node.name}: updated_at column '${updatedAt}' is not in the source`,
+          `columns: ${srcCols.map((c) => c.name).join(', ')}`,
+        );
       }
       changeTs = `CAST(s.${quoteIdent(updatedAt)} AS TIMESTAMPTZ)`;
     }
@@ -315,7 +433,11 @@ export async function materializeSnapshot(ctx: MaterializeContext): Promise<Mate
         : [];
     for (const c of checkCols) {
       if (!srcCols.some((s) => s.name === c)) {
-        fail('WEIR-M030', `snapshot ${node.name}: check column '${c}' is not in the source`, `columns: ${srcCols.map((x) => x.name).join(', ')}`);
+        fail(
+          'WEIR-M030',
+          `snapshot ${node.name}: check column '${c}' is not in the source`,
+          `columns: ${srcCols.map((x) => x.name).join(', ')}`,
+        );
       }
     }
     const q = (n: string): string => quoteIdent(n);
@@ -326,7 +448,10 @@ export async function materializeSnapshot(ctx: MaterializeContext): Promise<Mate
     if (!(await table.exists()) || ctx.fullRefresh) {
       const sql = `SELECT s.*, ${metaSelect(changeTs)} FROM ${SRC} s ${order}`;
       const { files, columns } = await table.write(session, sql);
-      const version = await table.overwrite(files, columns, { operation: 'CREATE TABLE', operationParameters: { kind: 'snapshot' } });
+      const version = await table.overwrite(files, columns, {
+        operation: 'CREATE TABLE',
+        operationParameters: { kind: 'snapshot' },
+      });
       const written = sumFiles(files);
       return { ...written, version, message: `snapshot: ${written.rows} rows` };
     }
@@ -359,7 +484,9 @@ export async function materializeSnapshot(ctx: MaterializeContext): Promise<Mate
         return { rows: 0, bytes: 0, version: null, message: 'snapshot: no changes' };
       }
       const deletedCond =
-        hardDeletes === 'invalidate' ? `NOT EXISTS (SELECT 1 FROM ${SRC} s WHERE ${keyMatch(keys, 's', 'c')})` : 'false';
+        hardDeletes === 'invalidate'
+          ? `NOT EXISTS (SELECT 1 FROM ${SRC} s WHERE ${keyMatch(keys, 's', 'c')})`
+          : 'false';
       const changedKeys = `(SELECT s.*, ${changeTs} AS __weir_ts FROM ${SRC} s JOIN ${open} c ON ${keyMatch(keys, 's', 'c')} WHERE ${changedCond})`;
       const parts = [
         `SELECT * FROM ${current} WHERE NOT ${isCur}`,

@@ -27,10 +27,14 @@ export interface PublishCatalogOptions {
   readonly logger: Logger;
 }
 
-export async function viewStatements(options: Pick<PublishCatalogOptions, 'entries' | 'order' | 'lake' | 'checkpointInterval' | 'session'>): Promise<string[]> {
+export async function viewStatements(
+  options: Pick<PublishCatalogOptions, 'entries' | 'order' | 'lake' | 'checkpointInterval' | 'session'>,
+): Promise<string[]> {
   const rank = new Map(options.order.map((a, i) => [a, i]));
   const entries = [...options.entries].sort(
-    (a, b) => (rank.get(a.asset) ?? Number.MAX_SAFE_INTEGER) - (rank.get(b.asset) ?? Number.MAX_SAFE_INTEGER) || a.asset.localeCompare(b.asset),
+    (a, b) =>
+      (rank.get(a.asset) ?? Number.MAX_SAFE_INTEGER) - (rank.get(b.asset) ?? Number.MAX_SAFE_INTEGER) ||
+      a.asset.localeCompare(b.asset),
   );
   const schemas = new Set<string>();
   const statements: string[] = [];
@@ -46,7 +50,12 @@ export async function viewStatements(options: Pick<PublishCatalogOptions, 'entri
     if (e.kind === 'view' && e.sql) {
       statements.push(`CREATE OR REPLACE VIEW ${target} AS ${e.sql}`);
     } else {
-      const table = new TableHandle(options.lake, `${schema}/${name}`, options.checkpointInterval, options.session);
+      const table = new TableHandle(
+        options.lake,
+        `${schema}/${name}`,
+        options.checkpointInterval,
+        options.session,
+      );
       if (!(await table.exists())) continue;
       statements.push(`CREATE OR REPLACE VIEW ${target} AS ${await table.scanSql()}`);
     }
@@ -54,7 +63,9 @@ export async function viewStatements(options: Pick<PublishCatalogOptions, 'entri
   return statements;
 }
 
-export async function publishQueryCatalog(options: PublishCatalogOptions): Promise<{ views: number; failed: string[] }> {
+export async function publishQueryCatalog(
+  options: PublishCatalogOptions,
+): Promise<{ views: number; failed: string[] }> {
   const statements = await viewStatements(options);
   const tmp = `${options.catalogPath}.tmp-${process.pid}`;
   await rm(tmp, { force: true });

@@ -95,7 +95,10 @@ export interface RunDeps {
 
 /** Sortable, unique run ids: `20261122T021500Z-a1b2c3`. */
 export function newRunId(now = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
@@ -143,7 +146,8 @@ export async function executeRun(deps: RunDeps, request: RunRequest): Promise<Ru
     };
     const schemas = new Set<string>();
     for (const n of manifest.nodes.values()) if (n.relation) schemas.add(n.relation.schema);
-    for (const s of [...schemas].sort()) await setup.exec(`CREATE SCHEMA IF NOT EXISTS "${s.replaceAll('"', '""')}"`);
+    for (const s of [...schemas].sort())
+      await setup.exec(`CREATE SCHEMA IF NOT EXISTS "${s.replaceAll('"', '""')}"`);
 
     // Make upstream assets that this run does not rebuild readable: views over their current
     // Delta snapshots, or the view SQL the catalog recorded when they were last built.
@@ -160,7 +164,10 @@ export async function executeRun(deps: RunDeps, request: RunRequest): Promise<Ru
     for (const id of ids) {
       const n = manifest.nodes.get(id);
       if (n?.resourceType === 'model' && n.config.materialized === 'incremental' && n.relation) {
-        existsCache.set(id, await tableOf(n, setup).exists());
+        const exists = await tableOf(n, setup).exists();
+        existsCache.set(id, exists);
+        // `{{ this }}` reads the model's own current table.
+        if (exists) await registerExisting(setup, n, tableOf(n, setup), state, log);
       }
     }
     const compiler = new Compiler({
@@ -209,7 +216,13 @@ export async function executeRun(deps: RunDeps, request: RunRequest): Promise<Ru
         const node = manifest.nodes.get(id);
         if (!node) return 'skipped';
         deps.onEvent?.({ type: 'node_started', runId, node });
-        await state.appendEvent({ runId, nodeId: id, ts: new Date().toISOString(), type: 'node_started', data: {} });
+        await state.appendEvent({
+          runId,
+          nodeId: id,
+          ts: new Date().toISOString(),
+          type: 'node_started',
+          data: {},
+        });
         const session = await takeSession();
         const t0 = performance.now();
         let result: NodeResult;
@@ -225,7 +238,15 @@ export async function executeRun(deps: RunDeps, request: RunRequest): Promise<Ru
             fullRefresh: request.fullRefresh === true,
             project,
           });
-          result = { ...outcome, nodeId: id, name: node.name, resourceType: node.resourceType, asset: assetName(node), durationMs: performance.now() - t0, ...(compiled ? { compiledSql: compiled } : {}) };
+          result = {
+            ...outcome,
+            nodeId: id,
+            name: node.name,
+            resourceType: node.resourceType,
+            asset: assetName(node),
+            durationMs: performance.now() - t0,
+            ...(compiled ? { compiledSql: compiled } : {}),
+          };
         } catch (err) {
           const error = nodeError(err, node, compiled);
           result = {
@@ -258,7 +279,8 @@ export async function executeRun(deps: RunDeps, request: RunRequest): Promise<Ru
     setup.close();
   }
 
-  for (const r of results.values()) if (r.status === 'skipped') await recordResult(state, runId, r, startedAt);
+  for (const r of results.values())
+    if (r.status === 'skipped') await recordResult(state, runId, r, startedAt);
   const ordered = ids.map((id) => results.get(id)).filter((r): r is NodeResult => r !== undefined);
   const failed = ordered.some((r) => r.status === 'error' || r.status === 'fail' || r.status === 'skipped');
   const summary: RunSummary = {
@@ -273,7 +295,9 @@ export async function executeRun(deps: RunDeps, request: RunRequest): Promise<Ru
   await state.updateRun(runId, {
     status: summary.status,
     finishedAt: new Date().toISOString(),
-    error: failed ? `${ordered.filter((r) => r.status === 'error' || r.status === 'fail').length} node(s) failed` : null,
+    error: failed
+      ? `${ordered.filter((r) => r.status === 'error' || r.status === 'fail').length} node(s) failed`
+      : null,
   });
   log.info('run finished', { status: summary.status, elapsed_ms: summary.elapsedMs });
   deps.onEvent?.({ type: 'run_finished', runId, summary });
@@ -301,12 +325,24 @@ async function executeNode(
   if (node.resourceType === 'test') return runTest(node, sql ?? '', session);
   const table = deps.table;
   const rel = node.relation;
-  const materialized = node.resourceType === 'seed' ? 'seed' : node.resourceType === 'snapshot' ? 'snapshot' : String(node.config.materialized);
+  const materialized =
+    node.resourceType === 'seed'
+      ? 'seed'
+      : node.resourceType === 'snapshot'
+        ? 'snapshot'
+        : String(node.config.materialized);
   if (materialized === 'ephemeral') {
-    return { status: 'success', rows: null, bytes: null, version: null, message: 'ephemeral: inlined into its dependents' };
+    return {
+      status: 'success',
+      rows: null,
+      bytes: null,
+      version: null,
+      message: 'ephemeral: inlined into its dependents',
+    };
   }
   if (!rel || sql === undefined) {
-    if (materialized !== 'seed' || !table || !rel) throw new WeirError('WEIR-C003', `${node.id} cannot be built`);
+    if (materialized !== 'seed' || !table || !rel)
+      throw new WeirError('WEIR-C003', `${node.id} cannot be built`);
   }
   const asset = `${rel.schema}.${rel.identifier}`;
   const viewName = `"${rel.schema.replaceAll('"', '""')}"."${rel.identifier.replaceAll('"', '""')}"`;
@@ -324,7 +360,14 @@ async function executeNode(
     return { status: 'success', rows: null, bytes: null, version: null, message: 'view created' };
   }
   if (!table) throw new WeirError('WEIR-C003', `${node.id} has no table`);
-  const ctx = { node, sql: sql ?? '', session, table, runStartedAt: deps.startedAt, fullRefresh: deps.fullRefresh };
+  const ctx = {
+    node,
+    sql: sql ?? '',
+    session,
+    table,
+    runStartedAt: deps.startedAt,
+    fullRefresh: deps.fullRefresh,
+  };
   let result: MaterializeResult;
   switch (materialized) {
     case 'table':
@@ -357,7 +400,13 @@ async function executeNode(
     updatedAt: new Date().toISOString(),
     runId: deps.runId,
   });
-  return { status: 'success', rows: result.rows, bytes: result.bytes, version: result.version, message: result.message };
+  return {
+    status: 'success',
+    rows: result.rows,
+    bytes: result.bytes,
+    version: result.version,
+    message: result.message,
+  };
 }
 
 async function runTest(node: ManifestNode, sql: string, session: EngineSession): Promise<ExecOutcome> {
@@ -371,7 +420,9 @@ async function runTest(node: ManifestNode, sql: string, session: EngineSession):
   if (severity === 'error' && thresholdHit(errorIf, failures)) status = 'fail';
   else if (thresholdHit(warnIf, failures)) status = 'warn';
   const message =
-    status === 'pass' ? 'pass' : `${status === 'fail' ? 'fail' : 'warn'}: ${failures} failing row${failures === 1 ? '' : 's'}`;
+    status === 'pass'
+      ? 'pass'
+      : `${status === 'fail' ? 'fail' : 'warn'}: ${failures} failing row${failures === 1 ? '' : 's'}`;
   return { status, rows: null, bytes: null, version: null, message, failures };
 }
 
@@ -395,7 +446,10 @@ async function registerExisting(
       await session.exec(`CREATE OR REPLACE VIEW ${name} AS ${await table.scanSql()}`);
     }
   } catch (err) {
-    log.warn('could not register upstream asset', { asset: `${rel.schema}.${rel.identifier}`, error: errorMessage(err) });
+    log.warn('could not register upstream asset', {
+      asset: `${rel.schema}.${rel.identifier}`,
+      error: errorMessage(err),
+    });
   }
 }
 
@@ -415,7 +469,8 @@ function withTestGates(manifest: Manifest, ids: readonly string[]): Graph {
       for (const child of manifest.graph.children(p)) {
         if (!selected.has(child) || child === id) continue;
         const c = manifest.nodes.get(child);
-        if (!c || c.resourceType === 'test' || parentAncestors.has(child) || parents.includes(child)) continue;
+        if (!c || c.resourceType === 'test' || parentAncestors.has(child) || parents.includes(child))
+          continue;
         const list = extra.get(child) ?? [];
         list.push(id);
         extra.set(child, list);
@@ -485,6 +540,12 @@ async function recordResult(state: StateStore, runId: string, r: NodeResult, sta
     nodeId: r.nodeId,
     ts: record.finishedAt ?? new Date().toISOString(),
     type: 'node_finished',
-    data: { status: r.status, rows: r.rows, version: r.version, message: r.message, error_code: r.error?.code ?? null },
+    data: {
+      status: r.status,
+      rows: r.rows,
+      version: r.version,
+      message: r.message,
+      error_code: r.error?.code ?? null,
+    },
   });
 }

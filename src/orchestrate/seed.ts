@@ -56,11 +56,15 @@ export async function loadSeed(ctx: MaterializeContext): Promise<MaterializeResu
   }
   for (const col of Object.keys(columnTypes)) {
     if (!header.includes(col)) {
-      throw new WeirError('WEIR-M012', `seed ${node.name}: column_types names '${col}', which is not in the header`, {
-        at: { file: node.path, line: 1 },
-        node: node.id,
-        hint: `the header has: ${header.join(', ')}`,
-      });
+      throw new WeirError(
+        'WEIR-M012',
+        `seed ${node.name}: column_types names '${col}', which is not in the header`,
+        {
+          at: { file: node.path, line: 1 },
+          node: node.id,
+          hint: `the header has: ${header.join(', ')}`,
+        },
+      );
     }
   }
   const types = Object.entries(columnTypes)
@@ -68,7 +72,10 @@ export async function loadSeed(ctx: MaterializeContext): Promise<MaterializeResu
     .join(', ');
   const sql = `SELECT * FROM read_csv(${quoteLiteral(csvPath)}, header = true, auto_detect = true, sample_size = -1, delim = ${quoteLiteral(delimiter)}, quote = '"', escape = '"'${types ? `, types = {${types}}` : ''})`;
   const { files, columns } = await table.write(session, sql);
-  const version = await table.overwrite(files, columns, { operation: 'SEED', operationParameters: { inputHash } });
+  const version = await table.overwrite(files, columns, {
+    operation: 'SEED',
+    operationParameters: { inputHash },
+  });
   const rows = files.reduce((n, f) => n + f.rows, 0);
   return { rows, bytes: files.reduce((n, f) => n + f.bytes, 0), version, message: `seed: ${rows} rows` };
 }

@@ -76,7 +76,11 @@ export class TableHandle {
    * Writes a query's rows as Parquet files into the table folder (not yet visible). Types Delta
    * lacks are cast first; `columns`, when given, is the exact output schema.
    */
-  async write(session: EngineSession, sql: string, columns?: readonly ColumnSchema[]): Promise<{ files: WrittenFile[]; columns: ColumnSchema[] }> {
+  async write(
+    session: EngineSession,
+    sql: string,
+    columns?: readonly ColumnSchema[],
+  ): Promise<{ files: WrittenFile[]; columns: ColumnSchema[] }> {
     const described = columns ? [...columns] : await session.describe(sql);
     const castSql = `SELECT ${writeCastSql(described)} FROM (${sql}) AS __weir_w`;
     const finalColumns = await session.describe(castSql);
@@ -84,13 +88,21 @@ export class TableHandle {
     return { files: files.filter((f) => f.rows > 0), columns: finalColumns };
   }
 
-  async overwrite(files: readonly WrittenFile[], columns: readonly ColumnSchema[], op: CommitOp): Promise<number> {
+  async overwrite(
+    files: readonly WrittenFile[],
+    columns: readonly ColumnSchema[],
+    op: CommitOp,
+  ): Promise<number> {
     const t = await this.open();
     const r = await t.overwrite(files, columns, op);
     return r.version;
   }
 
-  async append(files: readonly WrittenFile[], columns: readonly ColumnSchema[], op: CommitOp): Promise<number> {
+  async append(
+    files: readonly WrittenFile[],
+    columns: readonly ColumnSchema[],
+    op: CommitOp,
+  ): Promise<number> {
     const t = await this.open();
     const r = await t.append(files, columns, op);
     return r.version;

@@ -43,7 +43,9 @@ function requireColumn(input: GenericTestInput): string {
 }
 
 export function compileGenericTest(input: GenericTestInput): string {
-  const model = input.where ? `(select * from ${input.model} where ${input.where}) as dbt_subquery` : input.model;
+  const model = input.where
+    ? `(select * from ${input.model} where ${input.where}) as dbt_subquery`
+    : input.model;
   switch (input.testName) {
     case 'not_null': {
       const col = requireColumn(input);

@@ -16,7 +16,10 @@ export interface CliResult {
 }
 
 /** Runs the built CLI as a subprocess, as a user would. `npm test` builds dist/ first. */
-export function runCli(args: readonly string[], options: { cwd: string; env?: Record<string, string> }): Promise<CliResult> {
+export function runCli(
+  args: readonly string[],
+  options: { cwd: string; env?: Record<string, string> },
+): Promise<CliResult> {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npm run build\` first (npm test does)`);
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
@@ -34,7 +37,10 @@ export function runCli(args: readonly string[], options: { cwd: string; env?: Re
 }
 
 /** Writes a project from a map of relative paths to contents into a new temp folder. */
-export async function writeProject(files: Readonly<Record<string, string>>, prefix = 'weir-test-'): Promise<string> {
+export async function writeProject(
+  files: Readonly<Record<string, string>>,
+  prefix = 'weir-test-',
+): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   await addFiles(dir, files);
   return dir;
