@@ -9,7 +9,6 @@ import type { ResourceType } from '../core/graph.js';
 import type { Logger } from '../core/logger.js';
 import { WeirError } from '../core/errors.js';
 import { select } from '../core/selection.js';
-import { createDuckDbEngine } from '../engine/duckdb/duckdb-engine.js';
 import { createLogger, type LogFormat } from '../observe/logger.js';
 import { writeManifestJson, writeRunResultsJson } from '../orchestrate/artifacts.js';
 import { Compiler } from '../orchestrate/compile.js';
@@ -20,13 +19,14 @@ import { TableHandle } from '../orchestrate/table-handle.js';
 import type { HistoryEntry } from '../lake/delta/operations/history.js';
 import { formatDuration, formatValue, jsonReplacer, renderTable } from './format.js';
 import { Progress, summaryLines } from './progress.js';
-import {
-  openRuntime,
-  openStateOnly,
-  openWorkspace,
-  type ProjectOptions,
-  type Workspace,
-} from './workspace.js';
+import type * as RuntimeModuleNs from './runtime.js';
+import type { Runtime } from './runtime.js';
+
+type RuntimeModule = typeof RuntimeModuleNs;
+import { openWorkspace, type ProjectOptions, type Workspace } from './workspace.js';
+
+/** DuckDB and SQLite load only for commands that need them. */
+const runtime = (): Promise<RuntimeModule> => import('./runtime.js');
 
 interface CommonOptions extends ProjectOptions {
   readonly logFormat?: LogFormat;
@@ -76,7 +76,7 @@ export async function commandRun(
   const ws = await openWorkspace(opts, warnLine);
   const { project, manifest } = ws;
   const threads = opts.threads ?? project.weir.threads ?? project.target.threads ?? availableParallelism();
-  const rt = await openRuntime(project, logger);
+  const rt = await (await runtime()).openRuntime(project, logger);
   try {
     const json = opts.logFormat === 'json';
     const progress = json ? undefined : new Progress(process.stdout, process.stdout.isTTY === true);
@@ -133,11 +133,7 @@ export async function commandRun(
   }
 }
 
-async function publishCatalog(
-  ws: Workspace,
-  rt: Awaited<ReturnType<typeof openRuntime>>,
-  logger: Logger,
-): Promise<void> {
+async function publishCatalog(ws: Workspace, rt: Runtime, logger: Logger): Promise<void> {
   const session = await rt.engine.session();
   try {
     await mkdir(dirname(ws.project.target.catalogPath), { recursive: true });
@@ -148,7 +144,7 @@ async function publishCatalog(
       lake: rt.lake,
       checkpointInterval: ws.project.weir.checkpointInterval,
       session,
-      openFileEngine: (path) => createDuckDbEngine({ path }),
+      openFileEngine: async (path) => (await runtime()).createDuckDbEngine({ path }),
       logger,
     });
   } finally {
@@ -188,7 +184,7 @@ export async function commandCompile(opts: CommonOptions): Promise<void> {
   });
   const compiled = new Map<string, string>();
   const targetDir = join(project.root, project.paths.target);
-  const writes: Promise<void>[] = [];
+  const files = new Map<string, string>();
   for (const id of ids) {
     const node = manifest.nodes.get(id);
     if (
@@ -206,9 +202,11 @@ export async function commandCompile(opts: CommonOptions): Promise<void> {
         ? join(node.path, `${node.name}.sql`)
         : node.path,
     );
-    writes.push(mkdir(dirname(file), { recursive: true }).then(() => writeFile(file, `${sql}\n`)));
+    files.set(file, `${sql}\n`);
   }
-  await Promise.all(writes);
+  const dirs = new Set([...files.keys()].map((f) => dirname(f)));
+  await Promise.all([...dirs].map((d) => mkdir(d, { recursive: true })));
+  await Promise.all([...files].map(([file, text]) => writeFile(file, text)));
   await writeManifestJson(targetDir, manifest, invocationId, compiled);
   // `weir compile -s one_model` prints its SQL, as dbt does; tests selected with it do not count.
   const primary = [...compiled.keys()].filter((id) => manifest.nodes.get(id)?.resourceType !== 'test');
@@ -279,14 +277,10 @@ function resolveAsset(ws: Workspace, text: string): string {
 async function withQuerySession<T>(
   ws: Workspace,
   opts: CommonOptions,
-  fn: (
-    q: (sql: string) => Promise<QueryResult>,
-    rt: Awaited<ReturnType<typeof openRuntime>>,
-    session: EngineSession,
-  ) => Promise<T>,
+  fn: (q: (sql: string) => Promise<QueryResult>, rt: Runtime, session: EngineSession) => Promise<T>,
 ): Promise<T> {
   const logger = makeLogger(opts);
-  const rt = await openRuntime(ws.project, logger);
+  const rt = await (await runtime()).openRuntime(ws.project, logger);
   const session = await rt.engine.session();
   try {
     const statements = await viewStatements({
@@ -374,7 +368,7 @@ export async function commandRuns(
   opts: CommonOptions & { limit?: number },
 ): Promise<void> {
   const ws = await openWorkspace(opts, warnLine);
-  const state = await openStateOnly(ws.project, makeLogger(opts));
+  const state = await (await runtime()).openStateOnly(ws.project, makeLogger(opts));
   try {
     if (!runId) {
       const runs = await state.listRuns({ limit: opts.limit ?? 20 });
@@ -421,7 +415,7 @@ export async function commandHistory(text: string, opts: CommonOptions & { limit
   const ws = await openWorkspace(opts, warnLine);
   const asset = resolveAsset(ws, text);
   const logger = makeLogger(opts);
-  const rt = await openRuntime(ws.project, logger);
+  const rt = await (await runtime()).openRuntime(ws.project, logger);
   const session = await rt.engine.session();
   try {
     const runs = await rt.state.nodeHistory(asset, opts.limit);

@@ -2,17 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { formatDiagnostic, DiagnosticsError } from '../core/diagnostics.js';
 import { WeirError, formatError, isWeirError } from '../core/errors.js';
 import { LOG_FORMATS } from '../observe/logger.js';
-import { RUN_COMMANDS } from '../orchestrate/run.js';
-import {
-  commandCompile,
-  commandHistory,
-  commandInit,
-  commandLs,
-  commandQuery,
-  commandRun,
-  commandRuns,
-  commandShow,
-} from './commands.js';
+import type * as CommandsModule from './commands.js';
 import { VERSION } from './version.js';
 
 /** Exit codes: 0 success, 1 a node failed, 2 a usage or project error. */
@@ -54,9 +44,11 @@ export function buildProgram(): Command {
     .argument('[dir]', 'folder to create', 'weir_project')
     .option('--force', 'write into a folder that is not empty')
     .description('create a working e-commerce example project')
-    .action(async (dir: string, opts: { force?: boolean }) => commandInit(dir, opts));
+    .action(async (dir: string, opts: { force?: boolean }) => (await commands()).commandInit(dir, opts));
 
-  for (const command of RUN_COMMANDS) {
+  // Commands load their modules when they run: `weir compile` never loads DuckDB or SQLite.
+  const commands = (): Promise<typeof CommandsModule> => import('./commands.js');
+  for (const command of ['build', 'run', 'seed', 'snapshot', 'test'] as const) {
     const describe: Record<string, string> = {
       build: 'load seeds, build models and snapshots and run their tests, in dependency order',
       run: 'build the selected models',
@@ -68,7 +60,7 @@ export function buildProgram(): Command {
     withOptions(cmd, PROJECT_OPTIONS, SELECT_OPTIONS);
     cmd.option('--threads <n>', 'nodes run at once (default: cores, or the profile/config)', parseThreads);
     if (command !== 'test') cmd.option('--full-refresh', 'rebuild incremental models and seeds from scratch');
-    cmd.action(async (opts) => commandRun(command, opts));
+    cmd.action(async (opts) => (await commands()).commandRun(command, opts));
   }
 
   withOptions(
@@ -77,7 +69,7 @@ export function buildProgram(): Command {
     SELECT_OPTIONS,
   )
     .option('--output <format>', 'text or json', 'text')
-    .action(async (opts) => commandCompile(opts));
+    .action(async (opts) => (await commands()).commandCompile(opts));
 
   withOptions(
     program.command('ls').alias('list').description('list the selected nodes'),
@@ -90,7 +82,7 @@ export function buildProgram(): Command {
         .choices(['name', 'path', 'asset', 'json'])
         .default('name'),
     )
-    .action(async (opts) => commandLs(opts));
+    .action(async (opts) => (await commands()).commandLs(opts));
 
   withOptions(
     program.command('show').description('show rows of an asset (schema.name or a model name)'),
@@ -100,7 +92,7 @@ export function buildProgram(): Command {
     .option('--limit <n>', 'rows to show', (v) => Number(v), 10)
     .option('--version <n>', 'read an older Delta version (time travel)', (v) => Number(v))
     .option('--output <format>', 'table or json', 'table')
-    .action(async (asset: string, opts) => commandShow(asset, opts));
+    .action(async (asset: string, opts) => (await commands()).commandShow(asset, opts));
 
   withOptions(
     program.command('query').description('run a SQL query over the latest data of every asset'),
@@ -109,7 +101,7 @@ export function buildProgram(): Command {
     .argument('<sql>')
     .option('--limit <n>', 'rows to print', (v) => Number(v), 100)
     .option('--output <format>', 'table or json', 'table')
-    .action(async (sql: string, opts) => commandQuery(sql, opts));
+    .action(async (sql: string, opts) => (await commands()).commandQuery(sql, opts));
 
   const runs = withOptions(
     program.command('runs').description('list recent runs; `runs show <id>` for one'),
@@ -117,13 +109,13 @@ export function buildProgram(): Command {
   )
     .option('--limit <n>', 'runs to list', (v) => Number(v), 20)
     .option('--output <format>', 'table or json', 'table')
-    .action(async (opts) => commandRuns(undefined, opts));
+    .action(async (opts) => (await commands()).commandRuns(undefined, opts));
   withOptions(
     runs.command('show').description('nodes and events of one run').argument('<run-id>'),
     PROJECT_OPTIONS,
   )
     .option('--output <format>', 'table or json', 'table')
-    .action(async (runId: string, opts) => commandRuns(runId, opts));
+    .action(async (runId: string, opts) => (await commands()).commandRuns(runId, opts));
 
   withOptions(
     program.command('history').description('builds of one asset across runs, and its Delta versions'),
@@ -132,7 +124,7 @@ export function buildProgram(): Command {
     .argument('<asset>')
     .option('--limit <n>', 'entries', (v) => Number(v), 20)
     .option('--output <format>', 'table or json', 'table')
-    .action(async (asset: string, opts) => commandHistory(asset, opts));
+    .action(async (asset: string, opts) => (await commands()).commandHistory(asset, opts));
 
   return program;
 }

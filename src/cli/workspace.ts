@@ -1,20 +1,11 @@
-import { mkdir } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { DiagnosticsError, formatDiagnostic, type Diagnostic } from '../core/diagnostics.js';
-import type { Engine } from '../core/engine.js';
 import { WeirError } from '../core/errors.js';
-import type { Logger } from '../core/logger.js';
-import type { StateStore } from '../core/state-store.js';
-import { createDuckDbEngine } from '../engine/duckdb/duckdb-engine.js';
-import { withRuntime } from '../engine/runtime-engine.js';
-import { LocalObjectStore } from '../lake/local-object-store.js';
-import type { ObjectStore } from '../lake/object-store.js';
 import { buildManifest, type Manifest } from '../orchestrate/manifest.js';
 import { loadProject } from '../project/load-project.js';
 import type { Project } from '../project/types.js';
 import { TemplateEngine } from '../sql/index.js';
-import { openSqliteStateStore } from '../state/sqlite/sqlite-state-store.js';
 
 /** Options every project command takes (one declarative table, see main.ts). */
 export interface ProjectOptions {
@@ -78,37 +69,4 @@ export async function openWorkspace(
   for (const d of all) if (d.severity === 'warning') warn(formatDiagnostic(d));
   if (all.some((d) => d.severity === 'error')) throw new DiagnosticsError(all);
   return { project, manifest: built.manifest, templates, vars: project.vars, env };
-}
-
-export interface Runtime {
-  readonly engine: Engine;
-  readonly state: StateStore;
-  readonly lake: ObjectStore;
-  close(): Promise<void>;
-}
-
-/** Opens the embedded default: in-process DuckDB, the local lake, the SQLite state store. */
-export async function openRuntime(project: Project, logger: Logger, threads?: number): Promise<Runtime> {
-  await mkdir(project.weir.lakeRoot, { recursive: true });
-  await mkdir(dirname(project.weir.state.path), { recursive: true });
-  const engine = withRuntime(await createDuckDbEngine({ ...(threads ? { threads } : {}), logger }), logger);
-  const state = await openSqliteStateStore(project.weir.state.path, { logger });
-  await state.init();
-  const lake = new LocalObjectStore(project.weir.lakeRoot);
-  return {
-    engine,
-    state,
-    lake,
-    async close() {
-      await state.close();
-      await engine.close();
-    },
-  };
-}
-
-export async function openStateOnly(project: Project, logger: Logger): Promise<StateStore> {
-  await mkdir(dirname(project.weir.state.path), { recursive: true });
-  const state = await openSqliteStateStore(project.weir.state.path, { logger });
-  await state.init();
-  return state;
 }

@@ -20,7 +20,7 @@ import {
   type MaterializeResult,
 } from './materializations.js';
 import { loadSeed } from './seed.js';
-import { TableHandle } from './table-handle.js';
+import { TableHandle, type BeforeCommit } from './table-handle.js';
 
 export const RUN_COMMANDS = ['build', 'run', 'seed', 'snapshot', 'test'] as const;
 export type RunCommand = (typeof RUN_COMMANDS)[number];
@@ -91,6 +91,16 @@ export interface RunDeps {
   readonly state: StateStore;
   readonly logger: Logger;
   readonly onEvent?: (event: RunEvent) => void;
+  /** Write-audit-publish: checks run on a table's new files before its commit (quality layer). */
+  readonly audit?: (node: ManifestNode, session: EngineSession) => BeforeCommit | undefined;
+  /** Ingestion of a source stream into the raw zone (ingest layer); sources it accepts join `build`. */
+  readonly ingest?: SourceIngestor;
+}
+
+export interface SourceIngestor {
+  /** Whether Weir loads this source itself (otherwise it is an external table that must exist). */
+  handles(node: ManifestNode): boolean;
+  run(node: ManifestNode, session: EngineSession, context: { runId: string; startedAt: Date }): Promise<ExecOutcome>;
 }
 
 /** Sortable, unique run ids: `20261122T021500Z-a1b2c3`. */
@@ -118,9 +128,13 @@ export async function executeRun(deps: RunDeps, request: RunRequest): Promise<Ru
   const selection = select(manifest.graph, {
     ...(request.select ? { select: request.select } : {}),
     ...(request.exclude ? { exclude: request.exclude } : {}),
-    resourceTypes: COMMAND_TYPES[request.command],
+    resourceTypes: deps.ingest && request.command === 'build' ? [...COMMAND_TYPES.build, 'source'] : COMMAND_TYPES[request.command],
   });
-  const ids = selection.ids;
+  const ingest = deps.ingest;
+  const ids = selection.ids.filter((id) => {
+    const n = manifest.nodes.get(id);
+    return n?.resourceType !== 'source' || (ingest !== undefined && ingest.handles(n));
+  });
   for (const w of selection.warnings) log.warn(w);
 
   await state.createRun({
@@ -139,10 +153,11 @@ export async function executeRun(deps: RunDeps, request: RunRequest): Promise<Ru
   const setup = await engine.session();
   const results = new Map<string, NodeResult>();
   try {
-    const tableOf = (node: ManifestNode, session: EngineSession): TableHandle => {
+    const tableOf = (node: ManifestNode, session: EngineSession, audited = false): TableHandle => {
       const rel = node.relation;
       if (!rel) throw new WeirError('WEIR-C003', `${node.id} has no relation`);
-      return new TableHandle(lake, tablePathOf(rel), project.weir.checkpointInterval, session);
+      const beforeCommit = audited ? deps.audit?.(node, session) : undefined;
+      return new TableHandle(lake, tablePathOf(rel), project.weir.checkpointInterval, session, beforeCommit);
     };
     const schemas = new Set<string>();
     for (const n of manifest.nodes.values()) if (n.relation) schemas.add(n.relation.schema);
@@ -186,6 +201,14 @@ export async function executeRun(deps: RunDeps, request: RunRequest): Promise<Ru
     });
 
     const runGraph = request.command === 'build' ? withTestGates(manifest, ids) : manifest.graph;
+    const finish = async (result: NodeResult): Promise<{ outcome: NodeOutcome; value: NodeResult }> => {
+      const node = manifest.nodes.get(result.nodeId);
+      results.set(result.nodeId, result);
+      await recordResult(state, runId, result, new Date(Date.now() - result.durationMs));
+      if (node) deps.onEvent?.({ type: 'node_finished', runId, node, result });
+      const blocking = result.status === 'error' || result.status === 'fail';
+      return { outcome: blocking ? 'error' : 'success', value: result };
+    };
     const sessions: EngineSession[] = [];
     const takeSession = async (): Promise<EngineSession> => sessions.pop() ?? (await engine.session());
 
@@ -228,9 +251,14 @@ export async function executeRun(deps: RunDeps, request: RunRequest): Promise<Ru
         let result: NodeResult;
         let compiled: string | undefined;
         try {
+          if (node.resourceType === 'source' && ingest) {
+            const outcome = await ingest.run(node, session, { runId, startedAt });
+            result = { ...outcome, nodeId: id, name: node.name, resourceType: node.resourceType, asset: assetName(node), durationMs: performance.now() - t0 };
+            return finish(result);
+          }
           compiled = node.resourceType === 'seed' ? undefined : compiler.compile(node);
           const outcome = await executeNode(node, compiled, session, {
-            table: node.relation ? tableOf(node, session) : undefined,
+            table: node.relation ? tableOf(node, session, true) : undefined,
             ddl,
             state,
             runId,
@@ -266,11 +294,7 @@ export async function executeRun(deps: RunDeps, request: RunRequest): Promise<Ru
         } finally {
           sessions.push(session);
         }
-        results.set(id, result);
-        await recordResult(state, runId, result, startedAt);
-        deps.onEvent?.({ type: 'node_finished', runId, node, result });
-        const blocking = result.status === 'error' || result.status === 'fail';
-        return { outcome: (blocking ? 'error' : 'success') as NodeOutcome, value: result };
+        return finish(result);
       },
     });
     for (const s of sessions) s.close();
@@ -314,7 +338,7 @@ interface ExecDeps {
   readonly project: Project;
 }
 
-type ExecOutcome = Pick<NodeResult, 'status' | 'rows' | 'bytes' | 'version' | 'message' | 'failures'>;
+export type ExecOutcome = Pick<NodeResult, 'status' | 'rows' | 'bytes' | 'version' | 'message' | 'failures'>;
 
 async function executeNode(
   node: ManifestNode,
@@ -520,6 +544,7 @@ function nodeError(err: unknown, node: ManifestNode, compiled: string | undefine
 }
 
 async function recordResult(state: StateStore, runId: string, r: NodeResult, startedAt: Date): Promise<void> {
+  // startedAt: when the node started (skipped nodes never did).
   const record: NodeResultRecord = {
     runId,
     nodeId: r.nodeId,

@@ -4,6 +4,25 @@ import { DeltaTable } from '../lake/delta/table.js';
 import { writeCastSql } from '../lake/delta/schema.js';
 import type { ObjectStore } from '../lake/object-store.js';
 
+/**
+ * What a commit is about to publish. A `BeforeCommit` hook sees it after the files are written
+ * and before they become visible (write-audit-publish): it may refuse by throwing (the table
+ * stays at its previous version) or return the files to commit instead (e.g. without the rows it
+ * quarantined).
+ */
+export interface CommitCandidate {
+  readonly table: TableHandle;
+  readonly session: EngineSession;
+  readonly mode: 'overwrite' | 'append' | 'replace';
+  /** New data files (absolute paths in `path`). */
+  readonly files: readonly WrittenFile[];
+  /** Absolute paths of current files the commit removes (all of them for an overwrite). */
+  readonly removed: readonly string[];
+  readonly columns: readonly ColumnSchema[];
+}
+
+export type BeforeCommit = (candidate: CommitCandidate) => Promise<readonly WrittenFile[]>;
+
 export interface CommitOp {
   readonly operation: string;
   readonly operationParameters?: Readonly<Record<string, unknown>>;
@@ -22,7 +41,18 @@ export class TableHandle {
     readonly path: string,
     private readonly checkpointInterval: number,
     private readonly session: EngineSession,
+    private readonly beforeCommit?: BeforeCommit,
   ) {}
+
+  private async audit(
+    mode: CommitCandidate['mode'],
+    files: readonly WrittenFile[],
+    removed: readonly string[],
+    columns: readonly ColumnSchema[],
+  ): Promise<readonly WrittenFile[]> {
+    if (!this.beforeCommit) return files;
+    return this.beforeCommit({ table: this, session: this.session, mode, files, removed, columns });
+  }
 
   get location(): string {
     return this.lake.localPath(this.path);
@@ -94,7 +124,8 @@ export class TableHandle {
     op: CommitOp,
   ): Promise<number> {
     const t = await this.open();
-    const r = await t.overwrite(files, columns, op);
+    const removed = (await t.exists()) ? (await this.files()).map((f) => f.path) : [];
+    const r = await t.overwrite(await this.audit('overwrite', files, removed, columns), columns, op);
     return r.version;
   }
 
@@ -104,7 +135,7 @@ export class TableHandle {
     op: CommitOp,
   ): Promise<number> {
     const t = await this.open();
-    const r = await t.append(files, columns, op);
+    const r = await t.append(await this.audit('append', files, [], columns), columns, op);
     return r.version;
   }
 
@@ -115,7 +146,7 @@ export class TableHandle {
     op: CommitOp,
   ): Promise<number> {
     const t = await this.open();
-    const r = await t.replaceFiles(removeAbsolute, files, columns, op);
+    const r = await t.replaceFiles(removeAbsolute, await this.audit('replace', files, removeAbsolute, columns), columns, op);
     return r.version;
   }
 }
