@@ -124,7 +124,12 @@ export async function commandRun(
     );
     await writeManifestJson(targetDir, manifest, summary.runId, compiled);
     await writeRunResultsJson(targetDir, summary, args);
-    if (command !== 'test') await publishCatalog(ws, rt, logger);
+    if (command !== 'test') {
+      const changed = new Set(
+        summary.results.filter((r) => r.status === 'success' && r.asset !== null).map((r) => r.asset ?? ''),
+      );
+      await publishCatalog(ws, rt, logger, changed);
+    }
     if (!json)
       for (const line of summaryLines(summary.results, summary.elapsedMs, opts.debug === true)) out(line);
     process.exitCode = summary.status === 'success' ? 0 : 1;
@@ -133,7 +138,12 @@ export async function commandRun(
   }
 }
 
-async function publishCatalog(ws: Workspace, rt: Runtime, logger: Logger): Promise<void> {
+async function publishCatalog(
+  ws: Workspace,
+  rt: Runtime,
+  logger: Logger,
+  changed: ReadonlySet<string>,
+): Promise<void> {
   const session = await rt.engine.session();
   try {
     await mkdir(dirname(ws.project.target.catalogPath), { recursive: true });
@@ -146,6 +156,7 @@ async function publishCatalog(ws: Workspace, rt: Runtime, logger: Logger): Promi
       session,
       openFileEngine: async (path) => (await runtime()).createDuckDbEngine({ path }),
       logger,
+      changed,
     });
   } finally {
     session.close();
@@ -304,7 +315,8 @@ async function withQuerySession<T>(
   }
 }
 
-function printRows(result: QueryResult, output: string | undefined, limit: number): void {
+/** `probed`: the query asked for one row more than the limit only to learn whether there are more. */
+function printRows(result: QueryResult, output: string | undefined, limit: number, probed = false): void {
   const rows = result.rows.slice(0, limit);
   if (output === 'json') {
     for (const r of rows) out(JSON.stringify(r, jsonReplacer));
@@ -318,7 +330,11 @@ function printRows(result: QueryResult, output: string | undefined, limit: numbe
   );
   out(
     pc.dim(
-      `${result.rows.length > limit ? `first ${limit} of ` : ''}${result.rows.length} row${result.rows.length === 1 ? '' : 's'}`,
+      result.rows.length > limit
+        ? probed
+          ? `first ${limit} rows (there are more)`
+          : `first ${limit} of ${result.rows.length} rows`
+        : `${result.rows.length} row${result.rows.length === 1 ? '' : 's'}`,
     ),
   );
 }
@@ -348,10 +364,47 @@ export async function commandShow(
         hint: `run \`weir build -s ${name}\``,
       });
     }
+    if (opts.output !== 'json') {
+      const entry = await rt.state.getCatalogEntry(asset);
+      const node = [...ws.manifest.nodes.values()].find((n) => assetName(n) === asset);
+      const cols = await session.describe(`SELECT * FROM ${from}`);
+      const table = new TableHandle(
+        rt.lake,
+        `${schema}/${name}`,
+        ws.project.weir.checkpointInterval,
+        session,
+      );
+      const versions = entry?.kind !== 'view' && (await table.exists()) ? await table.history(1) : [];
+      const label = (id: string): string => {
+        const n = ws.manifest.nodes.get(id);
+        return n ? (assetName(n) ?? n.name) : id;
+      };
+      out(
+        pc.bold(asset) +
+          pc.dim(
+            ` ${entry?.kind ?? 'asset'}${versions[0] ? `, Delta version ${versions[0].version}` : ''}${entry?.location ? ` at ${entry.location}` : ''}`,
+          ),
+      );
+      if (node?.description) out(node.description);
+      out(`columns: ${cols.map((c) => `${c.name} ${c.type.toLowerCase()}`).join(', ')}`);
+      if (node) {
+        const parents = ws.manifest.graph.parents(node.id).map(label);
+        const children = ws.manifest.graph.children(node.id);
+        const checks = children.filter((c) => ws.manifest.nodes.get(c)?.resourceType === 'test').map(label);
+        const downstream = children
+          .filter((c) => ws.manifest.nodes.get(c)?.resourceType !== 'test')
+          .map(label);
+        out(`upstream: ${parents.join(', ') || '-'}`);
+        out(`downstream: ${downstream.join(', ') || '-'}`);
+        out(`checks: ${checks.join(', ') || '-'}`);
+      }
+      out('');
+    }
     printRows(
       await query(`SELECT * FROM ${from} LIMIT ${Math.max(0, opts.limit) + 1}`),
       opts.output,
       opts.limit,
+      true,
     );
   });
 }

@@ -39,6 +39,8 @@ export interface WriteParquetOptions {
   readonly partitionBy?: readonly string[];
   /** Target rows per file; the engine may write several files. */
   readonly rowsPerFile?: number;
+  /** The query's columns when the caller knows them (saves the engine describing it again). */
+  readonly columns?: readonly ColumnSchema[];
 }
 
 export interface EngineSession {

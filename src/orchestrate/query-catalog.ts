@@ -1,4 +1,5 @@
-import { rename, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { copyFile, rename, rm } from 'node:fs/promises';
 import type { Engine, EngineSession } from '../core/engine.js';
 import { quoteIdent } from '../core/engine.js';
 import { errorMessage } from '../core/errors.js';
@@ -25,6 +26,11 @@ export interface PublishCatalogOptions {
   /** Opens a DuckDB engine on a file. */
   readonly openFileEngine: (path: string) => Promise<Engine>;
   readonly logger: Logger;
+  /**
+   * Assets this run changed. When given and a catalog exists, it is copied and only these views
+   * are replaced: the others still point at their unchanged snapshots.
+   */
+  readonly changed?: ReadonlySet<string>;
 }
 
 export async function viewStatements(
@@ -66,10 +72,16 @@ export async function viewStatements(
 export async function publishQueryCatalog(
   options: PublishCatalogOptions,
 ): Promise<{ views: number; failed: string[] }> {
-  const statements = await viewStatements(options);
   const tmp = `${options.catalogPath}.tmp-${process.pid}`;
   await rm(tmp, { force: true });
   await rm(`${tmp}.wal`, { force: true });
+  const incremental = options.changed !== undefined && existsSync(options.catalogPath);
+  if (incremental) await copyFile(options.catalogPath, tmp);
+  const statements = await viewStatements(
+    incremental
+      ? { ...options, entries: options.entries.filter((e) => options.changed?.has(e.asset)) }
+      : options,
+  );
   const engine = await options.openFileEngine(tmp);
   const failed: string[] = [];
   let views = 0;

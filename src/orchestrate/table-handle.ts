@@ -1,7 +1,7 @@
 import type { ColumnSchema, EngineSession, WrittenFile } from '../core/engine.js';
 import type { HistoryEntry } from '../lake/delta/operations/history.js';
 import { DeltaTable } from '../lake/delta/table.js';
-import { writeCastSql } from '../lake/delta/schema.js';
+import { deltaTypeToDuckDb, duckDbTypeToDelta, writeCastSql } from '../lake/delta/schema.js';
 import type { ObjectStore } from '../lake/object-store.js';
 
 /**
@@ -113,8 +113,16 @@ export class TableHandle {
   ): Promise<{ files: WrittenFile[]; columns: ColumnSchema[] }> {
     const described = columns ? [...columns] : await session.describe(sql);
     const castSql = `SELECT ${writeCastSql(described)} FROM (${sql}) AS __weir_w`;
-    const finalColumns = await session.describe(castSql);
-    const files = await session.writeParquet(castSql, { dir: this.location, prefix: 'part-' });
+    // The cast's result types follow from the Delta mapping: no second round trip to the engine.
+    const finalColumns = described.map((c) => ({
+      name: c.name,
+      type: deltaTypeToDuckDb(duckDbTypeToDelta(c.type, c.name)),
+    }));
+    const files = await session.writeParquet(castSql, {
+      dir: this.location,
+      prefix: 'part-',
+      columns: finalColumns,
+    });
     return { files: files.filter((f) => f.rows > 0), columns: finalColumns };
   }
 
@@ -146,7 +154,12 @@ export class TableHandle {
     op: CommitOp,
   ): Promise<number> {
     const t = await this.open();
-    const r = await t.replaceFiles(removeAbsolute, await this.audit('replace', files, removeAbsolute, columns), columns, op);
+    const r = await t.replaceFiles(
+      removeAbsolute,
+      await this.audit('replace', files, removeAbsolute, columns),
+      columns,
+      op,
+    );
     return r.version;
   }
 }

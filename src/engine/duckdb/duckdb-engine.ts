@@ -235,7 +235,7 @@ class DuckDbSession implements EngineSession {
     }
     const copy = `COPY (\n${sql}\n) TO ${quoteLiteral(target)} (${copyOptions.join(', ')})`;
     return this.run(copy, async () => {
-      const schema = await this.describeNow(sql);
+      const schema = options.columns ?? (await this.describeNow(sql));
       const types = new Map(schema.map((c) => [c.name, c.type]));
       await mkdir(dir, { recursive: true });
       const reader = await this.connection.runAndReadAll(copy);

@@ -64,6 +64,64 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'orchestration: attempts, cancel requests, leases, ticks, partitions, sensor cursors, run slots',
+    sql: `
+      CREATE TABLE IF NOT EXISTS orch_attempts (
+        attempt_id     TEXT PRIMARY KEY,
+        run_id         TEXT NOT NULL,
+        step_id        TEXT NOT NULL,
+        attempt        INTEGER NOT NULL,
+        status         TEXT NOT NULL,
+        started_at     TEXT NOT NULL,
+        finished_at    TEXT,
+        retry_delay_ms INTEGER,
+        error          TEXT,
+        error_code     TEXT
+      );
+      CREATE INDEX IF NOT EXISTS orch_attempts_by_run ON orch_attempts (run_id, step_id, attempt);
+      CREATE TABLE IF NOT EXISTS orch_cancel_requests (
+        run_id       TEXT PRIMARY KEY,
+        requested_at TEXT NOT NULL,
+        reason       TEXT
+      );
+      CREATE TABLE IF NOT EXISTS orch_leases (
+        name       TEXT PRIMARY KEY,
+        owner      TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS orch_ticks (
+        pipeline     TEXT NOT NULL,
+        scheduled_at TEXT NOT NULL,
+        fired_at     TEXT NOT NULL,
+        owner        TEXT NOT NULL,
+        run_id       TEXT,
+        PRIMARY KEY (pipeline, scheduled_at)
+      );
+      CREATE TABLE IF NOT EXISTS orch_partitions (
+        owner      TEXT NOT NULL,
+        key        TEXT NOT NULL,
+        status     TEXT NOT NULL,
+        run_id     TEXT,
+        updated_at TEXT NOT NULL,
+        error      TEXT,
+        PRIMARY KEY (owner, key)
+      );
+      CREATE TABLE IF NOT EXISTS orch_sensor_cursors (
+        sensor     TEXT PRIMARY KEY,
+        cursor     TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS orch_run_slots (
+        run_id       TEXT PRIMARY KEY,
+        pipeline     TEXT NOT NULL,
+        owner        TEXT NOT NULL,
+        heartbeat_at TEXT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS orch_run_slots_by_pipeline ON orch_run_slots (pipeline);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);
