@@ -51,14 +51,29 @@ describe('sqlite state store specifics', () => {
       try {
         expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
         const migrations = db.prepare('SELECT version FROM schema_migrations ORDER BY version').all();
-        expect(migrations).toEqual([{ version: 1 }]);
+        expect(migrations).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
         const tables = db
           .prepare(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
           )
           .pluck()
           .all();
-        expect(tables).toEqual(['catalog', 'events', 'node_results', 'runs', 'schema_migrations']);
+        expect(tables).toEqual([
+          'catalog',
+          'events',
+          'node_results',
+          'orch_attempts',
+          'orch_cancel_requests',
+          'orch_leases',
+          'orch_partitions',
+          'orch_run_slots',
+          'orch_sensor_cursors',
+          'orch_ticks',
+          'quality_checks',
+          'quality_tables',
+          'runs',
+          'schema_migrations',
+        ]);
         const args = db
           .prepare("SELECT type FROM pragma_table_info('runs') WHERE name = 'args'")
           .pluck()

@@ -16,6 +16,7 @@ import { assetName, targetContext, type ManifestNode } from '../orchestrate/mani
 import { publishQueryCatalog, viewStatements } from '../orchestrate/query-catalog.js';
 import { executeRun, newRunId, tablePathOf, type RunCommand, type RunEvent } from '../orchestrate/run.js';
 import { TableHandle } from '../orchestrate/table-handle.js';
+import { QualityGate, validateChecks } from '../orchestrate/audit.js';
 import type { HistoryEntry } from '../lake/delta/operations/history.js';
 import { formatDuration, formatValue, jsonReplacer, renderTable } from './format.js';
 import { Progress, summaryLines } from './progress.js';
@@ -24,6 +25,8 @@ import type { Runtime } from './runtime.js';
 
 type RuntimeModule = typeof RuntimeModuleNs;
 import { openWorkspace, type ProjectOptions, type Workspace } from './workspace.js';
+import { makeSourceIngestor } from './commands-ingest.js';
+import { openQualityStore, projectContracts, qualityClock } from './commands-quality.js';
 
 /** DuckDB and SQLite load only for commands that need them. */
 const runtime = (): Promise<RuntimeModule> => import('./runtime.js');
@@ -77,10 +80,12 @@ export async function commandRun(
   const { project, manifest } = ws;
   const threads = opts.threads ?? project.weir.threads ?? project.target.threads ?? availableParallelism();
   const rt = await (await runtime()).openRuntime(project, logger);
+  let closeQualityStore = async (): Promise<void> => {};
   try {
     const json = opts.logFormat === 'json';
     const progress = json ? undefined : new Progress(process.stdout, process.stdout.isTTY === true);
     const onEvent = (e: RunEvent): void => {
+      if (e.type === 'run_started') quality.runId = e.runId;
       progress?.handle(e);
       if (json && e.type === 'node_finished' && e.result) {
         const r = e.result;
@@ -105,8 +110,32 @@ export async function commandRun(
       full_refresh: opts.fullRefresh === true,
       threads,
     };
+    validateChecks(manifest);
+    const contracts = await projectContracts(project, manifest, warnLine);
+    const qualityStore = await openQualityStore(project);
+    closeQualityStore = () => qualityStore.close();
+    const quality = new QualityGate({
+      manifest,
+      lake: rt.lake,
+      state: rt.state,
+      logger,
+      checkpointInterval: project.weir.checkpointInterval,
+      extraChecks: contracts.checksFor,
+      store: qualityStore,
+      now: qualityClock(),
+    });
     const summary = await executeRun(
-      { ...ws, engine: rt.engine, lake: rt.lake, state: rt.state, logger, onEvent },
+      {
+        ...ws,
+        engine: rt.engine,
+        lake: rt.lake,
+        state: rt.state,
+        logger,
+        onEvent,
+        audit: quality.audit,
+        quality,
+        ingest: await makeSourceIngestor(ws.project, ws.env, rt, logger),
+      },
       {
         command,
         ...(opts.select ? { select: opts.select } : {}),
@@ -134,6 +163,7 @@ export async function commandRun(
       for (const line of summaryLines(summary.results, summary.elapsedMs, opts.debug === true)) out(line);
     process.exitCode = summary.status === 'success' ? 0 : 1;
   } finally {
+    await closeQualityStore();
     await rt.close();
   }
 }

@@ -4,6 +4,8 @@ import { WeirError, formatError, isWeirError } from '../core/errors.js';
 import { LOG_FORMATS } from '../observe/logger.js';
 import type * as CommandsModule from './commands.js';
 import { VERSION } from './version.js';
+import { registerOrchestrateCommands } from './commands-orchestrate.js';
+import { registerIngestCommands } from './commands-ingest.js';
 
 /** Exit codes: 0 success, 1 a node failed, 2 a usage or project error. */
 export const EXIT = { ok: 0, nodeFailure: 1, usage: 2 } as const;
@@ -126,6 +128,8 @@ export function buildProgram(): Command {
     .option('--output <format>', 'table or json', 'table')
     .action(async (asset: string, opts) => (await commands()).commandHistory(asset, opts));
 
+  registerOrchestrateCommands(program, (cmd) => withOptions(cmd, PROJECT_OPTIONS));
+  registerIngestCommands(program);
   return program;
 }
 

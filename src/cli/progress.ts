@@ -69,9 +69,12 @@ export class Progress {
     if (!this.live || this.running.size === 0) return;
     const now = performance.now();
     const names = [...this.running.entries()].map(([n, t]) => `${n} ${formatDuration(now - t)}`);
-    const width = this.out.columns ?? 100;
-    let text = `${pc.cyan('running')} ${names.join(', ')} ${pc.dim(`(${this.done}/${this.total})`)}`;
-    if (text.length > width + 20) text = `${text.slice(0, width + 10)}…`;
+    const width = this.out.columns || 100;
+    const count = ` (${this.done}/${this.total})`;
+    let list = names.join(', ');
+    const room = width - 'running '.length - count.length - 1;
+    if (list.length > room) list = `${list.slice(0, Math.max(0, room - 1))}…`;
+    const text = `${pc.cyan('running')} ${list}${pc.dim(count)}`;
     this.out.write(`\r\x1b[2K${text}`);
     this.statusShown = true;
   }
@@ -111,7 +114,7 @@ export function summaryLines(results: readonly NodeResult[], elapsedMs: number, 
     if (r.status === 'error' && r.error) {
       lines.push('', pc.red(formatError(r.error)));
       if (debug) lines.push(pc.dim(stackOf(r.error)));
-    } else if (r.status === 'fail') lines.push('', pc.red(`[WEIR-Q001] test ${r.name} failed: ${r.message}`));
+    } else if (r.status === 'fail') lines.push('', pc.red(`[WEIR-R001] test ${r.name} failed: ${r.message}`));
   }
   return lines;
 }

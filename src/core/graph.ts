@@ -1,3 +1,4 @@
+import { MinHeap } from './min-heap.js';
 import { WeirError } from './errors.js';
 import { suggest } from './suggest.js';
 
@@ -293,7 +294,7 @@ function topoSort<N extends GraphNode>(
 ): number[] {
   const n = nodes.length;
   const pending = new Int32Array(n);
-  const heap = new RankHeap();
+  const heap = new MinHeap();
   for (let i = 0; i < n; i++) {
     pending[i] = (parents[i] as readonly number[]).length;
     if (pending[i] === 0) heap.push(rank[i] as number);
@@ -364,47 +365,4 @@ function cycleError<N extends GraphNode>(cycle: readonly number[], nodes: readon
     hint: 'Remove one of these ref()/source() dependencies so that no node depends on itself.',
     data: { cycle: ordered },
   });
-}
-
-/** Binary min-heap of small integers (ranks). */
-class RankHeap {
-  readonly #items: number[] = [];
-
-  get size(): number {
-    return this.#items.length;
-  }
-
-  push(value: number): void {
-    const items = this.#items;
-    let i = items.length;
-    items.push(value);
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      const above = items[parent] as number;
-      if (above <= value) break;
-      items[i] = above;
-      i = parent;
-    }
-    items[i] = value;
-  }
-
-  pop(): number {
-    const items = this.#items;
-    const top = items[0] as number;
-    const last = items.pop() as number;
-    const n = items.length;
-    if (n === 0) return top;
-    let i = 0;
-    for (;;) {
-      const left = 2 * i + 1;
-      if (left >= n) break;
-      const right = left + 1;
-      const smaller = right < n && (items[right] as number) < (items[left] as number) ? right : left;
-      if ((items[smaller] as number) >= last) break;
-      items[i] = items[smaller] as number;
-      i = smaller;
-    }
-    items[i] = last;
-    return top;
-  }
 }

@@ -23,7 +23,7 @@ export interface AttemptRecord {
   readonly errorCode: string | null;
 }
 
-export const PARTITION_STATUSES = ['running', 'success', 'failed'] as const;
+export const PARTITION_STATUSES = ['queued', 'running', 'success', 'failed'] as const;
 export type PartitionStatus = (typeof PARTITION_STATUSES)[number];
 
 export interface PartitionRecord {

@@ -1,18 +1,28 @@
 import { randomBytes } from 'node:crypto';
-import { type Engine, type EngineSession } from '../core/engine.js';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { quoteIdent, quoteLiteral, type Engine, type EngineSession } from '../core/engine.js';
 import { WeirError, errorMessage, formatError, isWeirError } from '../core/errors.js';
 import { Graph, type ResourceType } from '../core/graph.js';
 import type { Logger } from '../core/logger.js';
+import type { OrchestrationStore } from '../core/orchestration-store.js';
 import { select } from '../core/selection.js';
 import type { NodeResultRecord, NodeStatus, StateStore } from '../core/state-store.js';
 import type { ObjectStore } from '../lake/object-store.js';
 import type { Project } from '../project/types.js';
-import { thresholdHit } from '../quality/generic-tests.js';
 import { sourceLineFor, type TemplateEngine } from '../sql/index.js';
 import { Compiler } from './compile.js';
-import { runDag, type NodeOutcome } from './dag-runner.js';
 import { Mutex } from './lock.js';
 import { assetName, targetContext, type Manifest, type ManifestNode } from './manifest.js';
+import {
+  executePlan,
+  STEP_DESCRIPTOR_VERSION,
+  type AttemptContext,
+  type PartitionWindowJson,
+  type PlanStep,
+} from './pipeline/executor.js';
+import type { StepPolicy } from './pipeline/policy.js';
 import {
   materializeIncremental,
   materializeSnapshot,
@@ -21,6 +31,7 @@ import {
 } from './materializations.js';
 import { loadSeed } from './seed.js';
 import { TableHandle, type BeforeCommit } from './table-handle.js';
+import { TestRunner, type QualityGate } from './audit.js';
 
 export const RUN_COMMANDS = ['build', 'run', 'seed', 'snapshot', 'test'] as const;
 export type RunCommand = (typeof RUN_COMMANDS)[number];
@@ -62,7 +73,7 @@ export interface NodeResult {
 export interface RunSummary {
   readonly runId: string;
   readonly command: RunCommand;
-  readonly status: 'success' | 'failed';
+  readonly status: 'success' | 'failed' | 'cancelled';
   readonly results: readonly NodeResult[];
   readonly startedAt: Date;
   readonly elapsedMs: number;
@@ -79,6 +90,48 @@ export interface RunRequest {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** CLI arguments recorded with the run (never secrets). */
   readonly args?: Readonly<Record<string, unknown>>;
+  /** Use this run id; when the run exists already it is resumed: its succeeded steps are kept. */
+  readonly runId?: string;
+  /** Recorded as the run's command instead of `command` (a pipeline name). */
+  readonly label?: string;
+  /** Retry, timeout, trigger rule and pool of each node's step. */
+  readonly policy?: (node: ManifestNode) => StepPolicy;
+  /** Named pools and their sizes. */
+  readonly pools?: Readonly<Record<string, number>>;
+  /** TypeScript steps run after (or between) the selected nodes. */
+  readonly customSteps?: readonly CustomStep[];
+  /** Only these step ids (node ids or custom step ids) run: `weir runs retry`. */
+  readonly only?: readonly string[];
+  /** The partition this run builds: partitioned models replace exactly this window. */
+  readonly partition?: PartitionWindowJson;
+  readonly params?: Readonly<Record<string, unknown>>;
+  /** Aborting it cancels the run (running queries are interrupted). */
+  readonly signal?: AbortSignal;
+}
+
+/** What a TypeScript step receives. */
+export interface CustomStepContext {
+  /** A DuckDB session with every asset of the project readable as `schema.name`. */
+  readonly session: EngineSession;
+  readonly logger: Logger;
+  readonly runId: string;
+  readonly attempt: number;
+  /** Aborted when the step times out or the run is cancelled. */
+  readonly signal: AbortSignal;
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly partition: PartitionWindowJson | null;
+}
+
+export interface CustomStep {
+  /** Step id in the plan (unique among node ids): `step.<pipeline>.<name>`. */
+  readonly id: string;
+  readonly name: string;
+  /** Plan steps (node ids or custom step ids) this step waits for. */
+  readonly after: readonly string[];
+  readonly policy?: StepPolicy;
+  /** When set and the step returns an array of rows, they become this Delta table. */
+  readonly output?: { readonly schema: string; readonly identifier: string };
+  run(ctx: CustomStepContext): Promise<unknown>;
 }
 
 export interface RunDeps {
@@ -89,10 +142,14 @@ export interface RunDeps {
   /** Object store rooted at the lake. */
   readonly lake: ObjectStore;
   readonly state: StateStore;
+  /** Attempts, cancel requests and heartbeats; without it attempts are not recorded. */
+  readonly orchestration?: OrchestrationStore;
   readonly logger: Logger;
   readonly onEvent?: (event: RunEvent) => void;
   /** Write-audit-publish: checks run on a table's new files before its commit (quality layer). */
   readonly audit?: (node: ManifestNode, session: EngineSession) => BeforeCommit | undefined;
+  /** Quality gate of the invocation: test nodes reuse its audit results (orchestrate/audit.ts). */
+  readonly quality?: QualityGate;
   /** Ingestion of a source stream into the raw zone (ingest layer); sources it accepts join `build`. */
   readonly ingest?: SourceIngestor;
 }
@@ -100,7 +157,11 @@ export interface RunDeps {
 export interface SourceIngestor {
   /** Whether Weir loads this source itself (otherwise it is an external table that must exist). */
   handles(node: ManifestNode): boolean;
-  run(node: ManifestNode, session: EngineSession, context: { runId: string; startedAt: Date }): Promise<ExecOutcome>;
+  run(
+    node: ManifestNode,
+    session: EngineSession,
+    context: { runId: string; startedAt: Date },
+  ): Promise<ExecOutcome>;
 }
 
 /** Sortable, unique run ids: `20261122T021500Z-a1b2c3`. */
@@ -122,36 +183,74 @@ export function tablePathOf(relation: { schema: string; identifier: string }): s
  */
 export async function executeRun(deps: RunDeps, request: RunRequest): Promise<RunSummary> {
   const { project, manifest, engine, lake, state, logger } = deps;
-  const startedAt = new Date();
-  const runId = newRunId(startedAt);
+  const resuming = request.runId !== undefined ? await state.getRun(request.runId) : undefined;
+  const startedAt = resuming ? new Date(resuming.startedAt) : new Date();
+  const runId = request.runId ?? newRunId(startedAt);
   const log = logger.child({ run_id: runId });
   const selection = select(manifest.graph, {
     ...(request.select ? { select: request.select } : {}),
     ...(request.exclude ? { exclude: request.exclude } : {}),
-    resourceTypes: deps.ingest && request.command === 'build' ? [...COMMAND_TYPES.build, 'source'] : COMMAND_TYPES[request.command],
+    resourceTypes:
+      deps.ingest && request.command === 'build'
+        ? [...COMMAND_TYPES.build, 'source']
+        : COMMAND_TYPES[request.command],
   });
   const ingest = deps.ingest;
+  const only = request.only ? new Set(request.only) : undefined;
+  // Resuming a run (after its process died): what already succeeded in it is not run again.
+  const done = new Set<string>();
+  if (resuming) {
+    for (const r of await state.listNodeResults(runId))
+      if (r.status === 'success' || r.status === 'pass' || r.status === 'warn') done.add(r.nodeId);
+  }
   const ids = selection.ids.filter((id) => {
     const n = manifest.nodes.get(id);
+    if (only && !only.has(id)) return false;
+    if (done.has(id)) return false;
     return n?.resourceType !== 'source' || (ingest !== undefined && ingest.handles(n));
   });
+  const customSteps = (request.customSteps ?? []).filter((s) => (!only || only.has(s.id)) && !done.has(s.id));
   for (const w of selection.warnings) log.warn(w);
 
-  await state.createRun({
+  const command = request.label ?? request.command;
+  if (resuming) {
+    await state.updateRun(runId, { status: 'running', finishedAt: null, error: null });
+    await state.appendEvent({
+      runId,
+      nodeId: null,
+      ts: new Date().toISOString(),
+      type: 'run_resumed',
+      data: { done: [...done] },
+    });
+  } else {
+    await state.createRun({
+      runId,
+      command,
+      status: 'running',
+      args: request.args ?? {},
+      startedAt: startedAt.toISOString(),
+      finishedAt: null,
+      error: null,
+    });
+  }
+  await state.appendEvent({
     runId,
-    command: request.command,
-    status: 'running',
-    args: request.args ?? {},
-    startedAt: startedAt.toISOString(),
-    finishedAt: null,
-    error: null,
+    nodeId: null,
+    ts: new Date().toISOString(),
+    type: 'run_started',
+    data: {
+      command,
+      steps: ids.length + customSteps.length,
+      ...(request.partition ? { partition: request.partition.key } : {}),
+    },
   });
-  deps.onEvent?.({ type: 'run_started', runId, total: ids.length });
-  log.info('run started', { command: request.command, nodes: ids.length });
+  deps.onEvent?.({ type: 'run_started', runId, total: ids.length + customSteps.length });
+  log.info('run started', { command, nodes: ids.length + customSteps.length });
 
-  const ddl = new Mutex();
+  const ddl = ddlLockOf(engine);
   const setup = await engine.session();
   const results = new Map<string, NodeResult>();
+  let planStatus: 'success' | 'failed' | 'cancelled' = 'success';
   try {
     const tableOf = (node: ManifestNode, session: EngineSession, audited = false): TableHandle => {
       const rel = node.relation;
@@ -161,18 +260,25 @@ export async function executeRun(deps: RunDeps, request: RunRequest): Promise<Ru
     };
     const schemas = new Set<string>();
     for (const n of manifest.nodes.values()) if (n.relation) schemas.add(n.relation.schema);
+    for (const s of customSteps) if (s.output) schemas.add(s.output.schema);
     for (const s of [...schemas].sort())
-      await setup.exec(`CREATE SCHEMA IF NOT EXISTS "${s.replaceAll('"', '""')}"`);
+      await ddl.run(() => setup.exec(`CREATE SCHEMA IF NOT EXISTS "${s.replaceAll('"', '""')}"`));
 
     // Make upstream assets that this run does not rebuild readable: views over their current
     // Delta snapshots, or the view SQL the catalog recorded when they were last built.
     const selected = new Set(ids);
     const upstream = new Set<string>();
     for (const id of ids) for (const a of manifest.graph.ancestors(id)) if (!selected.has(a)) upstream.add(a);
+    for (const s of customSteps)
+      for (const p of s.after)
+        if (manifest.nodes.has(p) && !selected.has(p)) {
+          upstream.add(p);
+          for (const a of manifest.graph.ancestors(p)) if (!selected.has(a)) upstream.add(a);
+        }
     for (const id of manifest.graph.topoOrder(upstream)) {
       const node = manifest.nodes.get(id);
       if (!node?.relation) continue;
-      await registerExisting(setup, node, tableOf(node, setup), state, log);
+      await ddl.run(() => registerExisting(setup, node, tableOf(node, setup), state, log));
     }
 
     const existsCache = new Map<string, boolean>();
@@ -182,9 +288,10 @@ export async function executeRun(deps: RunDeps, request: RunRequest): Promise<Ru
         const exists = await tableOf(n, setup).exists();
         existsCache.set(id, exists);
         // `{{ this }}` reads the model's own current table.
-        if (exists) await registerExisting(setup, n, tableOf(n, setup), state, log);
+        if (exists) await ddl.run(() => registerExisting(setup, n, tableOf(n, setup), state, log));
       }
     }
+    const partition = request.partition;
     const compiler = new Compiler({
       manifest,
       templates: deps.templates,
@@ -198,134 +305,402 @@ export async function executeRun(deps: RunDeps, request: RunRequest): Promise<Ru
         existsCache.get(n.id) === true &&
         !request.fullRefresh &&
         n.config.full_refresh !== true,
+      ...(partition
+        ? {
+            globals: {
+              partition_key: partition.key,
+              partition_start: partition.start ?? null,
+              partition_end: partition.end ?? null,
+            },
+          }
+        : {}),
     });
 
+    const tests = new TestRunner(
+      { manifest, ids, relationOf: (id) => compiler.relationOf(id).toString() },
+      deps.quality,
+    );
     const runGraph = request.command === 'build' ? withTestGates(manifest, ids) : manifest.graph;
-    const finish = async (result: NodeResult): Promise<{ outcome: NodeOutcome; value: NodeResult }> => {
+    const finish = async (result: NodeResult): Promise<void> => {
       const node = manifest.nodes.get(result.nodeId);
       results.set(result.nodeId, result);
       await recordResult(state, runId, result, new Date(Date.now() - result.durationMs));
-      if (node) deps.onEvent?.({ type: 'node_finished', runId, node, result });
-      const blocking = result.status === 'error' || result.status === 'fail';
-      return { outcome: blocking ? 'error' : 'success', value: result };
+      deps.onEvent?.({ type: 'node_finished', runId, ...(node ? { node } : {}), result });
     };
     const sessions: EngineSession[] = [];
     const takeSession = async (): Promise<EngineSession> => sessions.pop() ?? (await engine.session());
+    const customById = new Map(customSteps.map((s) => [s.id, s]));
 
-    const outcomes = await runDag<NodeResult>({
-      graph: runGraph,
-      ids,
-      concurrency: Math.max(1, request.threads),
-      onSkip: (id, because) => {
-        const node = manifest.nodes.get(id);
-        if (!node) return;
-        const failed = manifest.nodes.get(because);
-        const result: NodeResult = {
-          nodeId: id,
-          name: node.name,
-          resourceType: node.resourceType,
-          asset: assetName(node),
-          status: 'skipped',
-          durationMs: 0,
-          rows: null,
-          bytes: null,
-          version: null,
-          message: `skipped: upstream ${failed?.name ?? because} failed`,
-        };
-        results.set(id, result);
-        deps.onEvent?.({ type: 'node_finished', runId, node, result });
-      },
-      run: async (id) => {
-        const node = manifest.nodes.get(id);
-        if (!node) return 'skipped';
-        deps.onEvent?.({ type: 'node_started', runId, node });
-        await state.appendEvent({
-          runId,
-          nodeId: id,
-          ts: new Date().toISOString(),
-          type: 'node_started',
-          data: {},
-        });
-        const session = await takeSession();
-        const t0 = performance.now();
-        let result: NodeResult;
-        let compiled: string | undefined;
-        try {
-          if (node.resourceType === 'source' && ingest) {
-            const outcome = await ingest.run(node, session, { runId, startedAt });
-            result = { ...outcome, nodeId: id, name: node.name, resourceType: node.resourceType, asset: assetName(node), durationMs: performance.now() - t0 };
-            return finish(result);
-          }
-          compiled = node.resourceType === 'seed' ? undefined : compiler.compile(node);
-          const outcome = await executeNode(node, compiled, session, {
-            table: node.relation ? tableOf(node, session, true) : undefined,
-            ddl,
-            state,
-            runId,
-            startedAt,
-            fullRefresh: request.fullRefresh === true,
-            project,
-          });
-          result = {
+    const runNode = async (id: string, signal: AbortSignal): Promise<NodeResult> => {
+      const node = manifest.nodes.get(id);
+      if (!node) throw new WeirError('WEIR-C003', `unknown node ${id}`);
+      const session = await takeSession();
+      const onAbort = (): void => session.interrupt();
+      signal.addEventListener('abort', onAbort, { once: true });
+      const t0 = performance.now();
+      let compiled: string | undefined;
+      try {
+        if (node.resourceType === 'source' && ingest) {
+          const outcome = await ingest.run(node, session, { runId, startedAt });
+          return {
             ...outcome,
             nodeId: id,
             name: node.name,
             resourceType: node.resourceType,
             asset: assetName(node),
             durationMs: performance.now() - t0,
-            ...(compiled ? { compiledSql: compiled } : {}),
           };
-        } catch (err) {
-          const error = nodeError(err, node, compiled);
-          result = {
-            nodeId: id,
-            name: node.name,
-            resourceType: node.resourceType,
-            asset: assetName(node),
-            status: 'error',
-            durationMs: performance.now() - t0,
-            rows: null,
-            bytes: null,
-            version: null,
-            message: formatError(error),
-            error,
-            ...(compiled ? { compiledSql: compiled } : {}),
-          };
-        } finally {
-          sessions.push(session);
         }
-        return finish(result);
+        compiled = node.resourceType === 'seed' ? undefined : compiler.compile(node);
+        const outcome = await executeNode(node, compiled, session, {
+          table: node.relation ? tableOf(node, session, true) : undefined,
+          ddl,
+          state,
+          runId,
+          startedAt,
+          fullRefresh: request.fullRefresh === true,
+          project,
+          ...(partition ? { partition } : {}),
+          tests,
+        });
+        return {
+          ...outcome,
+          nodeId: id,
+          name: node.name,
+          resourceType: node.resourceType,
+          asset: assetName(node),
+          durationMs: performance.now() - t0,
+          ...(compiled ? { compiledSql: compiled } : {}),
+        };
+      } catch (err) {
+        const error =
+          signal.aborted && isWeirError(signal.reason) ? signal.reason : nodeError(err, node, compiled);
+        return {
+          nodeId: id,
+          name: node.name,
+          resourceType: node.resourceType,
+          asset: assetName(node),
+          status: 'error',
+          durationMs: performance.now() - t0,
+          rows: null,
+          bytes: null,
+          version: null,
+          message: formatError(error),
+          error,
+          ...(compiled ? { compiledSql: compiled } : {}),
+        };
+      } finally {
+        signal.removeEventListener('abort', onAbort);
+        sessions.push(session);
+      }
+    };
+
+    const runCustom = async (step: CustomStep, ctx: AttemptContext): Promise<NodeResult> => {
+      const session = await takeSession();
+      const onAbort = (): void => session.interrupt();
+      ctx.signal.addEventListener('abort', onAbort, { once: true });
+      const t0 = performance.now();
+      const base = {
+        nodeId: step.id,
+        name: step.name,
+        resourceType: 'step' as const,
+        asset: step.output ? `${step.output.schema}.${step.output.identifier}` : null,
+      };
+      try {
+        const returned = await step.run({
+          session,
+          logger: log.child({ step: step.id, attempt: ctx.attempt }),
+          runId,
+          attempt: ctx.attempt,
+          signal: ctx.signal,
+          params: request.params ?? {},
+          partition: partition ?? null,
+        });
+        if (ctx.signal.aborted) throw ctx.signal.reason;
+        if (step.output && Array.isArray(returned)) {
+          const written = await writeRowsAsTable(
+            step,
+            returned as readonly Record<string, unknown>[],
+            session,
+            {
+              lake,
+              project,
+              ddl,
+              state,
+              runId,
+              startedAt,
+            },
+          );
+          return { ...base, ...written, durationMs: performance.now() - t0 };
+        }
+        return {
+          ...base,
+          status: 'success',
+          rows: null,
+          bytes: null,
+          version: null,
+          message: 'done',
+          durationMs: performance.now() - t0,
+        };
+      } catch (err) {
+        const error = isWeirError(err)
+          ? err
+          : new WeirError('WEIR-O020', `step ${step.name} failed: ${errorMessage(err)}`, {
+              node: step.id,
+              cause: err,
+              hint: `fix the step function of '${step.name}' in its pipeline file, then \`weir runs retry ${runId}\``,
+            });
+        return {
+          ...base,
+          status: 'error',
+          rows: null,
+          bytes: null,
+          version: null,
+          message: formatError(error),
+          error,
+          durationMs: performance.now() - t0,
+        };
+      } finally {
+        ctx.signal.removeEventListener('abort', onAbort);
+        sessions.push(session);
+      }
+    };
+
+    const nodeParents = selectedParents(runGraph, ids);
+    const stepIds = new Set([...ids, ...customSteps.map((s) => s.id)]);
+    const steps: PlanStep[] = [
+      ...ids.map((id): PlanStep => {
+        const node = manifest.nodes.get(id) as ManifestNode;
+        return {
+          id,
+          parents: nodeParents.get(id) ?? [],
+          descriptor: {
+            v: STEP_DESCRIPTOR_VERSION,
+            runId,
+            stepId: id,
+            kind: 'node',
+            target: id,
+            ...(request.label ? { pipeline: request.label } : {}),
+            ...(partition ? { partition } : {}),
+            policy: request.policy?.(node) ?? {},
+          },
+        };
+      }),
+      ...customSteps.map((s): PlanStep => ({
+        id: s.id,
+        parents: s.after.filter((p) => stepIds.has(p)),
+        descriptor: {
+          v: STEP_DESCRIPTOR_VERSION,
+          runId,
+          stepId: s.id,
+          kind: 'custom',
+          target: s.name,
+          ...(request.label ? { pipeline: request.label } : {}),
+          ...(partition ? { partition } : {}),
+          ...(request.params ? { params: request.params } : {}),
+          policy: s.policy ?? {},
+        },
+      })),
+    ];
+
+    const plan = await executePlan<NodeResult>({
+      runId,
+      steps,
+      concurrency: Math.max(1, request.threads),
+      ...(request.pools ? { pools: request.pools } : {}),
+      events: state,
+      ...(deps.orchestration ? { orchestration: deps.orchestration } : {}),
+      ...(request.signal ? { signal: request.signal } : {}),
+      launch: async (ctx) => {
+        const custom = customById.get(ctx.descriptor.stepId);
+        const result = custom
+          ? await runCustom(custom, ctx)
+          : await runNode(ctx.descriptor.target, ctx.signal);
+        return {
+          status: result.status === 'pending' || result.status === 'running' ? 'error' : result.status,
+          value: result,
+          ...(result.error ? { error: result.error } : {}),
+        };
+      },
+      onStepStarted: async (step) => {
+        const node = manifest.nodes.get(step.id);
+        if (node) deps.onEvent?.({ type: 'node_started', runId, node });
+        await state.appendEvent({
+          runId,
+          nodeId: step.id,
+          ts: new Date().toISOString(),
+          type: 'node_started',
+          data: { step_id: step.id },
+        });
+      },
+      onStepFinished: async (step, fin) => {
+        if (fin.value && fin.status !== 'skipped') {
+          await finish({
+            ...fin.value,
+            ...(fin.attempts > 1 ? { message: `${fin.value.message} (attempt ${fin.attempts})` } : {}),
+          });
+          return;
+        }
+        const node = manifest.nodes.get(step.id);
+        const custom = customById.get(step.id);
+        const result: NodeResult = {
+          nodeId: step.id,
+          name: node?.name ?? custom?.name ?? step.id,
+          resourceType: node?.resourceType ?? 'step',
+          asset: node ? assetName(node) : null,
+          status: fin.status === 'skipped' ? 'skipped' : 'error',
+          durationMs: 0,
+          rows: null,
+          bytes: null,
+          version: null,
+          message: fin.skipReason ? `skipped: ${fin.skipReason}` : errorMessage(fin.error ?? 'failed'),
+          ...(isWeirError(fin.error) ? { error: fin.error } : {}),
+        };
+        results.set(step.id, result);
+        deps.onEvent?.({ type: 'node_finished', runId, ...(node ? { node } : {}), result });
+        if (fin.status !== 'skipped') await finish(result);
       },
     });
+    planStatus = plan.status;
     for (const s of sessions) s.close();
-    void outcomes;
   } finally {
     setup.close();
   }
 
   for (const r of results.values())
     if (r.status === 'skipped') await recordResult(state, runId, r, startedAt);
-  const ordered = ids.map((id) => results.get(id)).filter((r): r is NodeResult => r !== undefined);
-  const failed = ordered.some((r) => r.status === 'error' || r.status === 'fail' || r.status === 'skipped');
+  const order = [...ids, ...customSteps.map((s) => s.id)];
+  const ordered = order.map((id) => results.get(id)).filter((r): r is NodeResult => r !== undefined);
+  const failedCount = ordered.filter((r) => r.status === 'error' || r.status === 'fail').length;
+  const status: RunSummary['status'] =
+    planStatus === 'cancelled' ? 'cancelled' : planStatus === 'failed' ? 'failed' : 'success';
   const summary: RunSummary = {
     runId,
     command: request.command,
-    status: failed ? 'failed' : 'success',
+    status,
     results: ordered,
     startedAt,
     elapsedMs: Date.now() - startedAt.getTime(),
     warnings: selection.warnings,
   };
   await state.updateRun(runId, {
-    status: summary.status,
+    status,
     finishedAt: new Date().toISOString(),
-    error: failed
-      ? `${ordered.filter((r) => r.status === 'error' || r.status === 'fail').length} node(s) failed`
-      : null,
+    error:
+      status === 'cancelled' ? 'cancelled' : status === 'failed' ? `${failedCount} node(s) failed` : null,
+  });
+  await state.appendEvent({
+    runId,
+    nodeId: null,
+    ts: new Date().toISOString(),
+    type: 'run_finished',
+    data: { status },
   });
   log.info('run finished', { status: summary.status, elapsed_ms: summary.elapsedMs });
   deps.onEvent?.({ type: 'run_finished', runId, summary });
   return summary;
+}
+
+/**
+ * Catalog changes (views, schemas) of every run on one engine go one at a time: runs of a
+ * backfill share the engine, and DuckDB refuses concurrent writes to one catalog entry.
+ */
+const DDL_LOCKS = new WeakMap<Engine, Mutex>();
+function ddlLockOf(engine: Engine): Mutex {
+  let lock = DDL_LOCKS.get(engine);
+  if (!lock) {
+    lock = new Mutex();
+    DDL_LOCKS.set(engine, lock);
+  }
+  return lock;
+}
+
+/**
+ * For each selected node, its nearest selected ancestors (looking through unselected ones), so a
+ * plan step waits for what the DAG runner would have made it wait for.
+ */
+function selectedParents(graph: Graph, ids: readonly string[]): Map<string, string[]> {
+  const selected = new Set(ids);
+  const memo = new Map<string, readonly string[]>();
+  const nearest = (id: string, seen: Set<string>): readonly string[] => {
+    const cached = memo.get(id);
+    if (cached) return cached;
+    const found = new Set<string>();
+    for (const p of graph.parents(id)) {
+      if (selected.has(p)) found.add(p);
+      else if (!seen.has(p)) {
+        seen.add(p);
+        for (const q of nearest(p, seen)) found.add(q);
+      }
+    }
+    const list = [...found];
+    memo.set(id, list);
+    return list;
+  };
+  const out = new Map<string, string[]>();
+  for (const id of ids) {
+    const found = new Set<string>();
+    for (const p of graph.parents(id)) {
+      if (selected.has(p)) found.add(p);
+      else for (const q of nearest(p, new Set([p]))) found.add(q);
+    }
+    out.set(id, [...found]);
+  }
+  return out;
+}
+
+async function writeRowsAsTable(
+  step: CustomStep,
+  rows: readonly Record<string, unknown>[],
+  session: EngineSession,
+  deps: {
+    lake: ObjectStore;
+    project: Project;
+    ddl: Mutex;
+    state: StateStore;
+    runId: string;
+    startedAt: Date;
+  },
+): Promise<ExecOutcome> {
+  const out = step.output as { schema: string; identifier: string };
+  const table = new TableHandle(deps.lake, tablePathOf(out), deps.project.weir.checkpointInterval, session);
+  const dir = await mkdtemp(join(tmpdir(), 'weir-rows-'));
+  try {
+    const file = join(dir, 'rows.ndjson');
+    await writeFile(
+      file,
+      rows
+        .map((r) => JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)))
+        .join('\n'),
+    );
+    const sql = rows.length
+      ? `SELECT * FROM read_json_auto(${quoteLiteral(file)}, format = 'newline_delimited')`
+      : 'SELECT NULL AS empty WHERE false';
+    const { files, columns } = await table.write(session, sql);
+    const version = await table.overwrite(files, columns, {
+      operation: 'CREATE OR REPLACE TABLE',
+      operationParameters: { step: step.name },
+    });
+    const viewName = `${quoteIdent(out.schema)}.${quoteIdent(out.identifier)}`;
+    const scan = await table.scanSql();
+    await deps.ddl.run(() => session.exec(`CREATE OR REPLACE VIEW ${viewName} AS ${scan}`));
+    await deps.state.putCatalogEntry({
+      asset: `${out.schema}.${out.identifier}`,
+      nodeId: step.id,
+      kind: 'table',
+      location: table.location,
+      sql: null,
+      updatedAt: new Date().toISOString(),
+      runId: deps.runId,
+    });
+    const written = files.reduce((a, f) => ({ rows: a.rows + f.rows, bytes: a.bytes + f.bytes }), {
+      rows: 0,
+      bytes: 0,
+    });
+    return { status: 'success', ...written, version, message: `step table: ${written.rows} rows` };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 interface ExecDeps {
@@ -336,6 +711,8 @@ interface ExecDeps {
   readonly startedAt: Date;
   readonly fullRefresh: boolean;
   readonly project: Project;
+  readonly partition?: PartitionWindowJson;
+  readonly tests: TestRunner;
 }
 
 export type ExecOutcome = Pick<NodeResult, 'status' | 'rows' | 'bytes' | 'version' | 'message' | 'failures'>;
@@ -346,7 +723,7 @@ async function executeNode(
   session: EngineSession,
   deps: ExecDeps,
 ): Promise<ExecOutcome> {
-  if (node.resourceType === 'test') return runTest(node, sql ?? '', session);
+  if (node.resourceType === 'test') return deps.tests.run(node, sql ?? '', session);
   const table = deps.table;
   const rel = node.relation;
   const materialized =
@@ -391,6 +768,7 @@ async function executeNode(
     table,
     runStartedAt: deps.startedAt,
     fullRefresh: deps.fullRefresh,
+    ...(deps.partition ? { partition: deps.partition } : {}),
   };
   let result: MaterializeResult;
   switch (materialized) {
@@ -431,23 +809,6 @@ async function executeNode(
     version: result.version,
     message: result.message,
   };
-}
-
-async function runTest(node: ManifestNode, sql: string, session: EngineSession): Promise<ExecOutcome> {
-  const limit = typeof node.config.limit === 'number' ? ` LIMIT ${node.config.limit}` : '';
-  const res = await session.query(`SELECT count(*) AS failures FROM (${sql}${limit}) AS weir_test`);
-  const failures = Number(res.rows[0]?.['failures'] ?? 0);
-  const severity = String(node.config.severity ?? 'error').toLowerCase();
-  const errorIf = String(node.config.error_if ?? '!= 0');
-  const warnIf = String(node.config.warn_if ?? '!= 0');
-  let status: NodeStatus = 'pass';
-  if (severity === 'error' && thresholdHit(errorIf, failures)) status = 'fail';
-  else if (thresholdHit(warnIf, failures)) status = 'warn';
-  const message =
-    status === 'pass'
-      ? 'pass'
-      : `${status === 'fail' ? 'fail' : 'warn'}: ${failures} failing row${failures === 1 ? '' : 's'}`;
-  return { status, rows: null, bytes: null, version: null, message, failures };
 }
 
 async function registerExisting(

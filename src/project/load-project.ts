@@ -45,7 +45,7 @@ export interface LoadProjectResult {
   diagnostics: Diagnostic[];
 }
 
-const FILE_KINDS = ['models', 'seeds', 'snapshots', 'analyses', 'tests', 'macros'] as const;
+const FILE_KINDS = ['models', 'seeds', 'snapshots', 'analyses', 'tests', 'macros', 'sources'] as const;
 type FileKind = (typeof FILE_KINDS)[number];
 
 const TEST_DEFAULTS: ConfigLayer = { severity: 'error', warn_if: '!= 0', error_if: '!= 0' };
@@ -112,7 +112,7 @@ export async function loadProject(
   // layout so that their problems are reported in the same run.
   const info = read ?? defaultProjectInfo(fallbackName(absRoot), configFile, diags);
 
-  const [files, target, weir] = await Promise.all([
+  const [files, target, weir, contracts] = await Promise.all([
     readProjectFiles(absRoot, info, diags),
     read === undefined
       ? defaultTarget(absRoot, options.target)
@@ -129,6 +129,7 @@ export async function loadProject(
           diags,
         ),
     loadWeirConfig(absRoot, rootFiles, diags),
+    readContractFiles(absRoot, diags),
   ]);
 
   const builder = new ProjectBuilder(absRoot, configFile, info, diags);
@@ -136,7 +137,33 @@ export async function loadProject(
   project.target = target;
   project.weir = weir;
   project.vars = { ...info.vars, ...(options.vars ?? {}) };
+  project.contracts = contracts;
   return { project, diagnostics: sortDiagnostics(diags.items) };
+}
+
+/** ODCS contracts are read as text only; the quality layer parses and validates them. */
+async function readContractFiles(root: string, diags: Diagnostics): Promise<Project['contracts']> {
+  let paths: string[] = [];
+  try {
+    paths = await glob(['contracts/**/*.odcs.{yaml,yml}'], { cwd: root, onlyFiles: true });
+  } catch (err) {
+    diags.error(PROJECT_CODES.unreadableFile, `cannot list contracts/: ${errorMessage(err)}`, {
+      hint: 'check the folder permissions',
+    });
+  }
+  paths.sort();
+  const out: Project['contracts'] = [];
+  for (const path of paths) {
+    try {
+      out.push({ path, content: await readText(join(root, path)) });
+    } catch (err) {
+      diags.error(PROJECT_CODES.unreadableFile, `cannot read ${path}: ${errorMessage(err)}`, {
+        at: { file: path },
+        hint: 'check the file permissions',
+      });
+    }
+  }
+  return out;
 }
 
 function fallbackName(root: string): string {
@@ -175,6 +202,7 @@ function emptyProject(root: string, configFile: ProjectFile, options: LoadProjec
     onRunEnd: [],
     disabled: [],
     cleanTargets: [],
+    contracts: [],
   };
 }
 
@@ -236,7 +264,8 @@ async function readProjectFiles(
   info: ProjectFileInfo,
   diags: Diagnostics,
 ): Promise<CollectedFiles> {
-  const kindDirs: [FileKind, string[]][] = FILE_KINDS.map((k) => [k, info.paths[k]]);
+  // `sources/` holds source yml files (Weir ingestion); it is not a dbt path setting.
+  const kindDirs: [FileKind, string[]][] = FILE_KINDS.map((k) => [k, k === 'sources' ? ['sources'] : info.paths[k]]);
   const docDirs = info.docsConfigured
     ? [...new Set([...info.paths.docs, ...info.paths.models])]
     : info.paths.docs;
@@ -511,6 +540,7 @@ class ProjectBuilder {
       onRunEnd: [...info.onRunEnd],
       disabled: this.disabled,
       cleanTargets: [...info.cleanTargets],
+      contracts: [],
     };
   }
 
@@ -715,6 +745,7 @@ class ProjectBuilder {
         fqn,
         path: t.path,
         ...(t.external !== undefined ? { external: t.external } : {}),
+        ...(t.ingest ? { ingest: t.ingest } : {}),
       });
     }
     return out;

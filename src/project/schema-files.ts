@@ -73,6 +73,8 @@ export interface RawSourceTable {
   readonly dirParts: readonly string[];
   readonly tests: RawTest[];
   readonly external?: unknown;
+  /** Ingestion settings when the source has a `type` (Weir loads it). */
+  readonly ingest?: { readonly source: Record<string, unknown>; readonly table: Record<string, unknown> };
 }
 
 export interface SchemaFileContent {
@@ -112,6 +114,24 @@ const SECTION_TYPES: Readonly<Record<string, PatchType>> = {
   analyses: 'analysis',
   data_tests: 'test',
 };
+
+/** Ingestion keys of a source (interpreted by the ingest layer, see docs/ingestion.md). */
+export const SOURCE_INGEST_KEYS = ['type', 'connection', 'write_disposition', 'schema_contract', 'nested', 'primary_key'];
+/** Ingestion keys of a source table (a stream). */
+export const TABLE_INGEST_KEYS = [
+  'incremental',
+  'primary_key',
+  'write_disposition',
+  'schema_contract',
+  'nested',
+  'hard_delete',
+  'table',
+  'query',
+  'endpoint',
+  'path',
+  'format',
+  'csv',
+];
 
 const COMMON_KEYS = [
   'name',
@@ -170,6 +190,8 @@ const SOURCE_KEYS = [
   'quoting',
   'tables',
   'overrides',
+  // Weir ingestion (sources/*.yml): the source is loaded by Weir when it has a `type`.
+  ...SOURCE_INGEST_KEYS,
 ];
 const TABLE_KEYS = [
   'name',
@@ -187,6 +209,7 @@ const TABLE_KEYS = [
   'quoting',
   'external',
   'loader',
+  ...TABLE_INGEST_KEYS,
 ];
 
 /** dbt moves these from a test's arguments into its config (and keeps them out of its name). */
@@ -509,6 +532,8 @@ function readSource(node: YNode, ctx: Ctx): RawSourceTable[] {
   const sourceLoadedAt = laf && !isNullish(laf) ? stringOf(laf, "'loaded_at_field'", ctx) : undefined;
   const sourceFreshness = freshnessOf(map, ctx);
   const sourceDescription = descriptionOf(map, ctx);
+  const typeNode = get(map, 'type');
+  const ingestSource = typeNode && !isNullish(typeNode) ? pickJs(map, SOURCE_INGEST_KEYS) : undefined;
 
   const out: RawSourceTable[] = [];
   for (const entry of listOf(get(map, 'tables'), 'tables', ctx)) {
@@ -547,11 +572,17 @@ function readSource(node: YNode, ctx: Ctx): RawSourceTable[] {
       if (test) tableTests.push(test);
     }
     const external = get(tmap, 'external');
+    const ingestTable = ingestSource ? pickJs(tmap, TABLE_INGEST_KEYS) : undefined;
+    // An ingested stream lives where Weir lands it: raw (append) or staging (merge, replace).
+    const disposition =
+      ingestTable?.['write_disposition'] ??
+      ingestSource?.['write_disposition'] ??
+      ((ingestTable?.['primary_key'] ?? ingestSource?.['primary_key']) == null ? 'append' : 'merge');
     out.push({
       sourceName,
       name,
-      schema: schema ?? sourceName,
-      identifier: identifier ?? name,
+      schema: ingestSource ? (disposition === 'append' ? 'raw' : 'staging') : (schema ?? sourceName),
+      identifier: ingestSource ? `${sourceName}__${name}` : (identifier ?? name),
       ...(database !== undefined ? { database } : {}),
       description: descriptionOf(tmap, ctx),
       sourceDescription,
@@ -567,7 +598,17 @@ function readSource(node: YNode, ctx: Ctx): RawSourceTable[] {
       dirParts: ctx.dirParts,
       tests: [...tableTests, ...tests],
       ...(external && !isNullish(external) ? { external: toJs(external) } : {}),
+      ...(ingestSource && ingestTable ? { ingest: { source: ingestSource, table: ingestTable } } : {}),
     });
+  }
+  return out;
+}
+
+function pickJs(map: YMap, keys: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of keys) {
+    const node = get(map, k);
+    if (node && !isNullish(node)) out[k] = toJs(node);
   }
   return out;
 }

@@ -173,6 +173,12 @@ export interface SourceTable {
   path: string;
   /** `external:` as written (file globs, formats); the ingest layer interprets it. */
   external?: unknown;
+  /**
+   * Set when the source has a `type` (postgres, rest, files): Weir loads the table itself. The keys
+   * as written (connection templates unrendered); the ingest layer validates them. `schema` and
+   * `identifier` are then `raw`/`staging` and `<source>__<table>`.
+   */
+  ingest?: { source: Record<string, unknown>; table: Record<string, unknown> };
 }
 
 export interface GenericTestDef {
@@ -290,6 +296,11 @@ export interface Project {
   disabled: DisabledNode[];
   /** `clean-targets` as written (for `weir clean`). */
   cleanTargets: string[];
+  /**
+   * ODCS data contracts (`*.odcs.yaml` or `.yml` anywhere under contracts/), as text: the quality layer parses
+   * and validates them and matches each schema object to an asset (see docs/quality.md).
+   */
+  contracts: { path: string; content: string }[];
 }
 
 export interface LoadProjectOptions {

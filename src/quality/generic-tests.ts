@@ -1,13 +1,15 @@
-import { WeirError } from '../core/errors.js';
-import { quoteIdent, quoteLiteral } from '../core/engine.js';
-import { suggest } from '../core/suggest.js';
+import { compileCheck, DBT_TESTS } from './compile-checks.js';
+import type { CheckSpec, CompiledCheck } from './types.js';
 
-/**
- * dbt's built-in generic tests, compiled to a query that returns the failing rows. A test fails
- * when the number of failing rows meets its `error_if` condition (default `!= 0`).
- */
-export const GENERIC_TEST_NAMES = ['unique', 'not_null', 'accepted_values', 'relationships'] as const;
+export { thresholdHit, isValidThreshold } from './thresholds.js';
+
+/** dbt's built-in generic tests; every other known name is a Great Expectations expectation. */
+export const GENERIC_TEST_NAMES = DBT_TESTS;
 export type GenericTestName = (typeof GENERIC_TEST_NAMES)[number];
+
+export function isGenericTestName(name: string): name is GenericTestName {
+  return (GENERIC_TEST_NAMES as readonly string[]).includes(name);
+}
 
 export interface GenericTestInput {
   readonly testName: string;
@@ -22,102 +24,34 @@ export interface GenericTestInput {
   readonly at: { file: string; line: number };
 }
 
-export function isGenericTestName(name: string): name is GenericTestName {
-  return (GENERIC_TEST_NAMES as readonly string[]).includes(name);
-}
-
-/** The column expression a test applies to: quoted unless it already is an expression. */
-function columnExpr(column: string): string {
-  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(column) ? quoteIdent(column) : column;
-}
-
-function requireColumn(input: GenericTestInput): string {
-  const column = input.columnName ?? (input.kwargs['column_name'] as string | undefined);
-  if (!column) {
-    throw new WeirError('WEIR-C011', `test '${input.testName}' needs a column`, {
-      at: input.at,
-      hint: 'declare it under a column in schema.yml, or pass column_name',
-    });
-  }
-  return columnExpr(column);
-}
-
+/**
+ * The SQL `weir compile` shows for a schema.yml test: the failing rows for row-level checks and
+ * dbt tests, else the check's metric query. Runs execute checks batched (src/quality/run-checks.ts);
+ * this text is for reading and for ad-hoc debugging. Unknown names throw WEIR-Q001.
+ */
 export function compileGenericTest(input: GenericTestInput): string {
-  const model = input.where
-    ? `(select * from ${input.model} where ${input.where}) as dbt_subquery`
-    : input.model;
-  switch (input.testName) {
-    case 'not_null': {
-      const col = requireColumn(input);
-      return `select ${col} from ${model} where ${col} is null`;
-    }
-    case 'unique': {
-      const col = requireColumn(input);
-      return `select ${col} as unique_field, count(*) as n_records from ${model} where ${col} is not null group by ${col} having count(*) > 1`;
-    }
-    case 'accepted_values': {
-      const col = requireColumn(input);
-      const values = input.kwargs['values'];
-      if (!Array.isArray(values) || values.length === 0) {
-        throw new WeirError('WEIR-C012', `accepted_values on ${col} needs a non-empty 'values' list`, {
-          at: input.at,
-          hint: 'write accepted_values: { values: [a, b] }',
-        });
-      }
-      const quote = input.kwargs['quote'] !== false;
-      const list = values.map((v) => (quote ? quoteLiteral(String(v)) : String(v))).join(', ');
-      return `with all_values as (select ${col} as value_field, count(*) as n_records from ${model} group by ${col}) select * from all_values where value_field not in (${list})`;
-    }
-    case 'relationships': {
-      const col = requireColumn(input);
-      const to = input.kwargs['to'];
-      const field = input.kwargs['field'];
-      if (typeof to !== 'string' || typeof field !== 'string') {
-        throw new WeirError('WEIR-C012', `relationships on ${col} needs 'to' and 'field'`, {
-          at: input.at,
-          hint: "write relationships: { to: ref('customers'), field: id }",
-        });
-      }
-      const parent = input.resolveRelation(to);
-      return `with child as (select ${col} as from_field from ${model} where ${col} is not null), parent as (select ${columnExpr(field)} as to_field from ${parent}) select from_field from child left join parent on child.from_field = parent.to_field where parent.to_field is null`;
-    }
-    default:
-      throw new WeirError('WEIR-C010', `unknown test '${input.testName}'`, {
-        at: input.at,
-        hint: closeNamesHint(input.testName),
-      });
+  const spec: CheckSpec = {
+    id: input.testName,
+    name: input.testName,
+    type: input.testName,
+    ...(input.columnName ? { column: input.columnName } : {}),
+    kwargs: input.kwargs,
+    severity: 'error',
+    ...(input.where ? { where: input.where } : {}),
+    at: input.at,
+  };
+  const check = compileCheck(spec, { relation: input.model, resolveRelation: input.resolveRelation });
+  return displaySql(check, input.model);
+}
+
+function displaySql(check: CompiledCheck, relation: string): string {
+  const where = check.spec.where ? ` WHERE ${check.spec.where}` : '';
+  if (check.unexpectedRow) {
+    return `select * from (select *, ${check.unexpectedRow} as __weir_unexpected from (select * from ${relation}${where}) as dbt_subquery) as t where __weir_unexpected`;
   }
-}
-
-function closeNamesHint(name: string): string {
-  const close = suggest(name, GENERIC_TEST_NAMES);
-  return close.length > 0
-    ? `did you mean ${close.map((c) => `'${c}'`).join(' or ')}? Known tests: ${GENERIC_TEST_NAMES.join(', ')}`
-    : `known tests: ${GENERIC_TEST_NAMES.join(', ')}`;
-}
-
-/** dbt's `warn_if` / `error_if`: a comparison applied to the failure count, e.g. `!= 0`, `>10`. */
-export function thresholdHit(condition: string, failures: number): boolean {
-  const m = /^\s*(!=|<>|>=|<=|==|=|>|<)\s*(-?\d+(?:\.\d+)?)\s*$/.exec(condition);
-  if (!m) return failures !== 0;
-  const n = Number(m[2]);
-  switch (m[1]) {
-    case '!=':
-    case '<>':
-      return failures !== n;
-    case '>=':
-      return failures >= n;
-    case '<=':
-      return failures <= n;
-    case '>':
-      return failures > n;
-    case '<':
-      return failures < n;
-    default:
-      return failures === n;
-  }
-}
-
-export function isValidThreshold(condition: string): boolean {
-  return /^\s*(!=|<>|>=|<=|==|=|>|<)\s*(-?\d+(?:\.\d+)?)\s*$/.test(condition);
+  if (check.failingRowsSql) return check.failingRowsSql;
+  const scan = Object.entries(check.scan).map(([k, m]) => `${m.expr} as ${k}`);
+  if (scan.length) return `select ${scan.join(', ')} from ${relation}${where}`;
+  const query = Object.values(check.queries)[0];
+  return query ? query.sql : `describe select * from ${relation}`;
 }

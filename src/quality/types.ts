@@ -39,6 +39,26 @@ export interface CheckTarget {
   readonly relation: string;
   /** Resolves `ref('x')` / `source('a','b')` in kwargs (relationships) to a relation. */
   readonly resolveRelation?: (expr: string) => string;
+  /** What monitors compare with (history of the table, the clock); absent: monitors pass. */
+  readonly history?: CheckHistory;
+}
+
+/** One past observation, oldest first in every list. */
+export interface HistoryPoint<T> {
+  /** ISO time of the run that observed it. */
+  readonly at: string;
+  readonly value: T;
+}
+
+/** The past of one table, as the monitors (weir_* checks) read it. */
+export interface CheckHistory {
+  /** The run's clock (injectable: WEIR_NOW), for freshness and seasonality. */
+  readonly now: Date;
+  readonly rowCounts: readonly HistoryPoint<number>[];
+  /** The table's columns as last recorded, if ever. */
+  readonly previousSchema?: readonly ColumnSchema[];
+  /** Past observed values of a check, by check id. */
+  readonly observed: (checkId: string) => readonly HistoryPoint<unknown>[];
 }
 
 /** One aggregate expression evaluated in a table scan; deduplicated by its text and filter. */
@@ -65,6 +85,8 @@ export interface Evaluation {
   /** dbt failure count (rows the test query returns). */
   readonly failures?: number;
   readonly message?: string;
+  /** A failed monitor below its error threshold: status `warn` whatever the severity. */
+  readonly warnOnly?: boolean;
 }
 
 export interface CompiledCheck {
@@ -87,7 +109,10 @@ export interface CompiledCheck {
   /** A query returning the failing rows when there is no row predicate (dbt unique, custom SQL). */
   readonly failingRowsSql?: string;
   /** Run only when the check did not pass: exact counts the scan could only bound (duplicates). */
-  readonly refine?: { readonly sql: string; readonly apply: (row: Readonly<Record<string, SqlValue>>) => Evaluation };
+  readonly refine?: {
+    readonly sql: string;
+    readonly apply: (row: Readonly<Record<string, SqlValue>>) => Evaluation;
+  };
 }
 
 export interface CheckResult {

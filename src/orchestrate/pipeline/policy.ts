@@ -36,8 +36,13 @@ export const POLICY_INVALID = 'WEIR-O010';
  * Wait before attempt `failed + 1` after attempt `failed` (1-based) failed: `delay` (fixed) or
  * `delay * 2^(failed-1)` (exponential), capped by maxDelay, then jittered.
  */
-export function retryDelayMs(policy: RetryPolicy, failed: number, random: () => number = Math.random): number {
-  const base = policy.backoff === 'exponential' ? policy.delayMs * 2 ** Math.max(0, failed - 1) : policy.delayMs;
+export function retryDelayMs(
+  policy: RetryPolicy,
+  failed: number,
+  random: () => number = Math.random,
+): number {
+  const base =
+    policy.backoff === 'exponential' ? policy.delayMs * 2 ** Math.max(0, failed - 1) : policy.delayMs;
   const capped = policy.maxDelayMs !== undefined ? Math.min(base, policy.maxDelayMs) : base;
   if (!policy.jitter) return Math.round(capped);
   return Math.round(capped / 2 + (random() * capped) / 2);
@@ -82,21 +87,31 @@ export interface RetryInput {
 export function toRetryPolicy(input: RetryInput, where: string): RetryPolicy {
   const attempts = input.attempts ?? 1;
   if (!Number.isInteger(attempts) || attempts < 1) {
-    throw new WeirError(POLICY_INVALID, `${where}: retries.attempts must be a whole number >= 1, not ${attempts}`, {
-      hint: 'attempts counts every try, the first included: attempts: 3 retries twice',
-    });
+    throw new WeirError(
+      POLICY_INVALID,
+      `${where}: retries.attempts must be a whole number >= 1, not ${attempts}`,
+      {
+        hint: 'attempts counts every try, the first included: attempts: 3 retries twice',
+      },
+    );
   }
   const backoff = input.backoff ?? 'fixed';
   if (!(BACKOFFS as readonly string[]).includes(backoff)) {
-    throw new WeirError(POLICY_INVALID, `${where}: retries.backoff must be fixed or exponential, not '${backoff}'`, {
-      hint: "use backoff: 'fixed' or 'exponential'",
-    });
+    throw new WeirError(
+      POLICY_INVALID,
+      `${where}: retries.backoff must be fixed or exponential, not '${backoff}'`,
+      {
+        hint: "use backoff: 'fixed' or 'exponential'",
+      },
+    );
   }
   return {
     attempts,
     backoff,
     delayMs: input.delay === undefined ? 0 : parseDuration(input.delay, `${where}: retries.delay`),
-    ...(input.maxDelay !== undefined ? { maxDelayMs: parseDuration(input.maxDelay, `${where}: retries.maxDelay`) } : {}),
+    ...(input.maxDelay !== undefined
+      ? { maxDelayMs: parseDuration(input.maxDelay, `${where}: retries.maxDelay`) }
+      : {}),
     ...(input.jitter !== undefined ? { jitter: input.jitter } : {}),
   };
 }

@@ -122,6 +122,42 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX IF NOT EXISTS orch_run_slots_by_pipeline ON orch_run_slots (pipeline);
     `,
   },
+  {
+    version: 2,
+    name: 'quality history: check results, table row counts, freshness and schema per run',
+    sql: `
+      CREATE TABLE IF NOT EXISTS quality_checks (
+        run_id           TEXT NOT NULL,
+        at               TEXT NOT NULL,
+        asset            TEXT NOT NULL,
+        check_id         TEXT NOT NULL,
+        name             TEXT NOT NULL,
+        type             TEXT NOT NULL,
+        column_name      TEXT,
+        severity         TEXT NOT NULL,
+        origin           TEXT NOT NULL,
+        status           TEXT NOT NULL,
+        observed         TEXT,
+        element_count    INTEGER,
+        unexpected_count INTEGER,
+        failures         INTEGER,
+        message          TEXT NOT NULL,
+        samples          TEXT NOT NULL,
+        PRIMARY KEY (run_id, asset, check_id)
+      );
+      CREATE INDEX IF NOT EXISTS quality_checks_by_check ON quality_checks (asset, check_id, at DESC);
+      CREATE TABLE IF NOT EXISTS quality_tables (
+        run_id    TEXT NOT NULL,
+        at        TEXT NOT NULL,
+        asset     TEXT NOT NULL,
+        row_count INTEGER NOT NULL,
+        freshness TEXT,
+        schema    TEXT NOT NULL,
+        PRIMARY KEY (run_id, asset)
+      );
+      CREATE INDEX IF NOT EXISTS quality_tables_by_asset ON quality_tables (asset, at DESC);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

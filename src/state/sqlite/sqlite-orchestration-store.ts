@@ -40,9 +40,13 @@ export async function openSqliteOrchestrationStore(
       .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'orch_ticks'")
       .get();
     if (!exists) {
-      throw new WeirError(ORCH_STORE_NOT_INITIALISED, `The state database ${path} has no orchestration tables`, {
-        hint: 'Open the state store and call init() first (the CLI does this on start): it applies migration 3.',
-      });
+      throw new WeirError(
+        ORCH_STORE_NOT_INITIALISED,
+        `The state database ${path} has no orchestration tables`,
+        {
+          hint: 'Open the state store and call init() first (the CLI does this on start): it applies migration 3.',
+        },
+      );
     }
   } catch (err) {
     db.close();
@@ -186,9 +190,9 @@ class SqliteOrchestrationStore implements OrchestrationStore {
   }
 
   async cancelRequest(runId: string): Promise<{ requestedAt: string; reason: string | null } | undefined> {
-    const row = this.stmt('SELECT requested_at, reason FROM orch_cancel_requests WHERE run_id = ?').get(runId) as
-      | { requested_at: string; reason: string | null }
-      | undefined;
+    const row = this.stmt('SELECT requested_at, reason FROM orch_cancel_requests WHERE run_id = ?').get(
+      runId,
+    ) as { requested_at: string; reason: string | null } | undefined;
     return row ? { requestedAt: row.requested_at, reason: row.reason } : undefined;
   }
 
@@ -197,8 +201,7 @@ class SqliteOrchestrationStore implements OrchestrationStore {
     const expires = new Date(now.getTime() + ttlMs).toISOString();
     return this.write(() => {
       const row = this.stmt('SELECT owner, expires_at FROM orch_leases WHERE name = ?').get(name) as
-        | { owner: string; expires_at: string }
-        | undefined;
+        { owner: string; expires_at: string } | undefined;
       if (row && row.owner !== owner && row.expires_at > nowIso) return false;
       this.stmt(
         `INSERT INTO orch_leases (name, owner, expires_at) VALUES (?, ?, ?)
@@ -214,8 +217,7 @@ class SqliteOrchestrationStore implements OrchestrationStore {
 
   async getLease(name: string): Promise<LeaseRecord | undefined> {
     const row = this.stmt('SELECT * FROM orch_leases WHERE name = ?').get(name) as
-      | { name: string; owner: string; expires_at: string }
-      | undefined;
+      { name: string; owner: string; expires_at: string } | undefined;
     return row ? { name: row.name, owner: row.owner, expiresAt: row.expires_at } : undefined;
   }
 
@@ -247,7 +249,9 @@ class SqliteOrchestrationStore implements OrchestrationStore {
   }
 
   async lastTick(pipeline: string): Promise<string | undefined> {
-    const row = this.stmt('SELECT max(scheduled_at) AS t FROM orch_ticks WHERE pipeline = ?').get(pipeline) as {
+    const row = this.stmt('SELECT max(scheduled_at) AS t FROM orch_ticks WHERE pipeline = ?').get(
+      pipeline,
+    ) as {
       t: string | null;
     };
     return row.t ?? undefined;
@@ -264,15 +268,14 @@ class SqliteOrchestrationStore implements OrchestrationStore {
   }
 
   async listPartitions(owner: string): Promise<PartitionRecord[]> {
-    return (this.stmt('SELECT * FROM orch_partitions WHERE owner = ? ORDER BY key').all(owner) as PartitionRow[]).map(
-      toPartition,
-    );
+    return (
+      this.stmt('SELECT * FROM orch_partitions WHERE owner = ? ORDER BY key').all(owner) as PartitionRow[]
+    ).map(toPartition);
   }
 
   async getCursor(sensor: string): Promise<string | undefined> {
     const row = this.stmt('SELECT cursor FROM orch_sensor_cursors WHERE sensor = ?').get(sensor) as
-      | { cursor: string }
-      | undefined;
+      { cursor: string } | undefined;
     return row?.cursor;
   }
 

@@ -258,9 +258,16 @@ class SqliteStateStore implements StateStore {
         const record = this.db.prepare(
           'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)',
         );
+        // Apply every migration not yet recorded, not only those above the highest: migrations
+        // of different features may reach a database in any order.
+        const applied = new Set(
+          (this.db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map(
+            (r) => r.version,
+          ),
+        );
         const done: number[] = [];
-        for (const m of MIGRATIONS) {
-          if (m.version <= current) continue;
+        for (const m of [...MIGRATIONS].sort((a, b) => a.version - b.version)) {
+          if (applied.has(m.version)) continue;
           this.db.exec(m.sql);
           record.run(m.version, m.name, new Date().toISOString());
           done.push(m.version);
