@@ -6,13 +6,16 @@ export { defineConfig } from './project/define-config.js';
 export {
   ALERT_EVENTS,
   PipelineBuilder,
+  assetMaterialized,
   daily,
   definePipeline,
   email,
   env,
+  fileArrival,
   hourly,
   monthly,
   pipeline,
+  sensor,
   slack,
   staticPartitions,
   step,
@@ -27,11 +30,18 @@ export type {
   PipelineDefinition,
   RetriesInput,
   ScheduleInput,
+  SlaInput,
   StepDefinition,
   StepFunction,
   StepOptions,
 } from './orchestrate/pipeline/define.js';
 export type { CustomStepContext } from './orchestrate/run.js';
+export type {
+  SensorContext,
+  SensorDefinition,
+  SensorFunction,
+  SensorResult,
+} from './orchestrate/sensors/define.js';
 export type {
   PartitionsDef,
   StaticPartitionsDef,

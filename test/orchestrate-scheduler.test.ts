@@ -75,6 +75,7 @@ describe('scheduler daemons', () => {
         steps: [],
         params: {},
         alerts: [],
+        sensors: [],
       };
       let clock = new Date('2024-01-01T00:00:30Z').getTime();
       const fired: string[] = [];

@@ -51,7 +51,7 @@ describe('sqlite state store specifics', () => {
       try {
         expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
         const migrations = db.prepare('SELECT version FROM schema_migrations ORDER BY version').all();
-        expect(migrations).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+        expect(migrations).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 5 }]);
         const tables = db
           .prepare(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
@@ -64,6 +64,7 @@ describe('sqlite state store specifics', () => {
           'node_results',
           'orch_attempts',
           'orch_cancel_requests',
+          'orch_firings',
           'orch_leases',
           'orch_partitions',
           'orch_run_slots',

@@ -187,7 +187,7 @@ export async function commandPipelineList(opts: Opts): Promise<void> {
   }
   out(
     renderTable(
-      ['name', 'file', 'select', 'schedule', 'partitions', 'steps'],
+      ['name', 'file', 'select', 'schedule', 'partitions', 'sensors', 'steps'],
       specs.map((s) => ({
         name: s.name,
         file: s.file,
@@ -200,6 +200,7 @@ export async function commandPipelineList(opts: Opts): Promise<void> {
             ? `static(${s.partitions.keys.length})`
             : `${s.partitions.granularity} from ${s.partitions.start}`
           : '',
+        sensors: s.sensors.map((x) => `${x.name} (${x.kind})`).join(', '),
         steps: s.steps.map((x) => x.name).join(', '),
       })),
     ),
@@ -429,7 +430,7 @@ export async function commandLogs(runId: string, opts: Opts & { step?: string })
 }
 
 export async function commandServe(
-  opts: Opts & { pollMs?: string; leaseTtlMs?: string; staleMs?: string },
+  opts: Opts & { pollMs?: string; leaseTtlMs?: string; staleMs?: string; slaCheckMs?: string },
 ): Promise<void> {
   const m = await mods();
   const ctx = await open(opts);
@@ -457,6 +458,34 @@ export async function commandServe(
         out(`${new Date().toISOString()} ${spec.name} ${scheduledAt} -> ${s.runId} ${s.status}`),
       );
     },
+    root: ctx.ws.project.root,
+    state: ctx.rt.state,
+    launchSensor: (spec, firing) => {
+      const partition =
+        firing.partition ??
+        (spec.partitions?.kind === 'time'
+          ? m.latestCompletePartition(spec.partitions, new Date())?.key
+          : undefined);
+      const name = firing.source.slice(`sensor:${spec.name}.`.length);
+      return runOne(ctx, spec, {
+        runId: firing.runId,
+        trigger: 'sensor',
+        sensor: { name, key: firing.key },
+        params: firing.params,
+        ...(partition ? { partitionKey: partition } : {}),
+      }).then((s) =>
+        out(`${new Date().toISOString()} ${spec.name} sensor ${name} -> ${s.runId} ${s.status}`),
+      );
+    },
+    ...(ctx.pipelines.some((p) => p.sla && p.alerts.length > 0)
+      ? {
+          alertSla: async (spec, miss) => {
+            const { sendAlert, slaMissAlert } = await import('../observe/alerts/notify.js');
+            await sendAlert(spec.alerts, slaMissAlert(miss), ctx.ws.env, ctx.logger);
+          },
+        }
+      : {}),
+    ...(opts.slaCheckMs ? { slaCheckMs: Number(opts.slaCheckMs) } : {}),
     resume: (run, spec) => {
       const partition = typeof run.args['partition'] === 'string' ? run.args['partition'] : undefined;
       return runOne(ctx, spec, {
@@ -466,7 +495,10 @@ export async function commandServe(
       }).then((s) => out(`${new Date().toISOString()} resumed ${s.runId} ${s.status}`));
     },
   });
-  out(`weir serve: ${ctx.pipelines.filter((p) => p.schedule).length} scheduled pipeline(s), daemon ${owner}`);
+  const sensors = ctx.pipelines.reduce((n, p) => n + p.sensors.length, 0);
+  out(
+    `weir serve: ${ctx.pipelines.filter((p) => p.schedule).length} scheduled pipeline(s), ${sensors} sensor(s), daemon ${owner}`,
+  );
   const stop = new Promise<void>((resolve) => {
     const done = (): void => resolve();
     process.once('SIGINT', done);
@@ -520,7 +552,7 @@ export function registerOrchestrateCommands(
   projectOptions(
     program
       .command('serve')
-      .description('run the scheduler daemon (schedules, resumes runs of dead processes)'),
+      .description('run the scheduler daemon (schedules, sensors, SLA alerts, resumes runs of dead processes)'),
   )
     .option('--poll-ms <ms>', 'scheduler loop interval', '1000')
     .option('--lease-ttl-ms <ms>', 'how long the scheduler lease lasts without renewal', '15000')
@@ -528,6 +560,7 @@ export function registerOrchestrateCommands(
       '--stale-ms <ms>',
       'a run whose heartbeat is older than this is resumed (default: 2 x lease TTL, at least 5 s)',
     )
+    .option('--sla-check-ms <ms>', 'how often SLAs are checked (default 10000)')
     .action(async (opts) => commandServe(opts as Opts));
   const runs = program.commands.find((c) => c.name() === 'runs');
   if (runs) {

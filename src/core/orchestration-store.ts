@@ -47,6 +47,21 @@ export interface TickRecord {
   readonly runId: string | null;
 }
 
+/**
+ * Something the daemon did once for a unique key: a sensor firing (source `sensor:<pipeline>.<name>`,
+ * key from the sensor's new state) or an SLA alert (source `sla:<pipeline>`, key per miss).
+ */
+export interface FiringRecord {
+  readonly source: string;
+  readonly key: string;
+  readonly firedAt: string;
+  /** The daemon that fired it. */
+  readonly owner: string;
+  readonly runId: string | null;
+  /** JSON-serialisable details (sensor params, SLA kind). */
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
 export interface LeaseRecord {
   readonly name: string;
   readonly owner: string;
@@ -96,6 +111,15 @@ export interface OrchestrationStore {
 
   getCursor(sensor: string): Promise<string | undefined>;
   setCursor(sensor: string, cursor: string, updatedAt: string): Promise<void>;
+
+  /**
+   * Records a firing once, atomically with the cursor of its source when `cursor` is given: true
+   * when this call inserted it, false when (source, key) was already recorded (by anyone); the
+   * cursor is stored either way, so a source whose firing was claimed elsewhere moves on too.
+   */
+  claimFiring(firing: FiringRecord, cursor?: string): Promise<boolean>;
+  /** Firings of a source, newest first. */
+  listFirings(source: string, limit?: number): Promise<FiringRecord[]>;
 
   /**
    * Makes `runId` an active run of `pipeline` when fewer than `maxActive` other runs of it have a

@@ -2,7 +2,8 @@ import { ingestError } from './errors.js';
 import { renderConnection, type StreamSettings } from './config.js';
 import type { Redactor } from './redact.js';
 import { PostgresSource, type PostgresConnection } from './sources/postgres/postgres-source.js';
-import type { SourceConnector, StreamSpec } from './types.js';
+import { RestSource } from './sources/rest/rest-source.js';
+import { SOURCE_TYPES, type SourceConnector, type StreamSpec } from './types.js';
 
 export interface ConnectorContext {
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -22,13 +23,15 @@ export function openConnector(spec: StreamSpec, ctx: ConnectorContext): SourceCo
   switch (spec.type) {
     case 'postgres':
       return new PostgresSource(connection as PostgresConnection, ctx.redactor, spec.sourceName);
+    case 'rest':
+      return new RestSource(connection, ctx.redactor, spec);
     default:
       throw ingestError(
         'unknownType',
         `source ${spec.sourceName}: type '${spec.type}' has no connector in this build`,
         {
           at: spec.at,
-          hint: 'use type: postgres (see docs/ingestion.md for what is supported)',
+          hint: `use one of: ${SOURCE_TYPES.join(', ')} (see docs/ingestion.md for what is supported)`,
         },
       );
   }

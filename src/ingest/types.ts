@@ -1,7 +1,7 @@
 import type { ColumnSchema } from '../core/engine.js';
 
-/** Connectors in this build (rest and files are planned, see docs/ingestion.md). */
-export const SOURCE_TYPES = ['postgres'] as const;
+/** Connectors in this build. */
+export const SOURCE_TYPES = ['postgres', 'rest', 'files'] as const;
 export type SourceType = (typeof SOURCE_TYPES)[number];
 
 export const WRITE_DISPOSITIONS = ['append', 'replace', 'merge'] as const;

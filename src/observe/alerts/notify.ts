@@ -91,6 +91,43 @@ export function alertsOf(input: RunAlertInput): Alert[] {
   return out;
 }
 
+export interface SlaAlertInput {
+  readonly pipeline: string;
+  readonly kind: 'deadline' | 'max_duration';
+  /** What the SLA said: `09:00 Europe/Berlin on 2024-03-31`, `max duration 30m (...)`. */
+  readonly sla: string;
+  /** The late run, or the day's latest run; null when none ran. */
+  readonly runId: string | null;
+  readonly status: string | null;
+}
+
+/** The alert for one SLA miss (deadline passed without success, or a run running too long). */
+export function slaMissAlert(input: SlaAlertInput): Alert {
+  const where = `pipeline ${input.pipeline}`;
+  const what =
+    input.kind === 'deadline'
+      ? `${where} had not succeeded by ${input.sla}`
+      : `${where} run ${input.runId ?? '?'} exceeded its ${input.sla}`;
+  const run = input.runId
+    ? ` Latest run ${input.runId} is ${input.status ?? 'unknown'}: see \`weir runs show ${input.runId}\`.`
+    : ' No run of it started that day: check that `weir serve` is running, or start one with `weir pipeline run ' +
+      input.pipeline +
+      '`.';
+  return {
+    kind: 'sla_miss',
+    title: `SLA missed: ${where}`,
+    text: `SLA missed: ${what}.${run}`,
+    payload: {
+      kind: 'sla_miss',
+      pipeline: input.pipeline,
+      sla_kind: input.kind,
+      sla: input.sla,
+      run_id: input.runId,
+      status: input.status,
+    },
+  };
+}
+
 function reveal(value: SecretValue, env: Readonly<Record<string, string | undefined>>): string {
   if (typeof value === 'string') return value;
   const v = env[value.$env];
@@ -147,6 +184,29 @@ export async function deliver(
   await pRetry(send, { retries, minTimeout: 200, factor: 2, randomize: false });
 }
 
+/** Delivers one alert to every target listening for its kind; failures are logged. */
+export async function sendAlert(
+  targets: readonly AlertTargetSpec[],
+  alert: Alert,
+  env: Readonly<Record<string, string | undefined>>,
+  logger: Logger,
+): Promise<void> {
+  for (const target of targets) {
+    const on = target.on ?? ['failure', 'retry_exhausted', 'sla_miss'];
+    if (!on.includes(alert.kind)) continue;
+    try {
+      await deliver(target, alert, env);
+    } catch (err) {
+      logger.error('alert delivery failed', {
+        code: ALERT_DELIVERY_FAILED,
+        target: target.kind,
+        alert: alert.kind,
+        error: errorMessage(err),
+      });
+    }
+  }
+}
+
 /** A function delivering a run's alerts to every target that listens for them. */
 export function alertsFor(
   targets: readonly AlertTargetSpec[],
@@ -154,21 +214,6 @@ export function alertsFor(
   logger: Logger,
 ): (input: RunAlertInput) => Promise<void> {
   return async (input) => {
-    for (const alert of alertsOf(input)) {
-      for (const target of targets) {
-        const on = target.on ?? ['failure', 'retry_exhausted', 'sla_miss'];
-        if (!on.includes(alert.kind)) continue;
-        try {
-          await deliver(target, alert, env);
-        } catch (err) {
-          logger.error('alert delivery failed', {
-            code: ALERT_DELIVERY_FAILED,
-            target: target.kind,
-            alert: alert.kind,
-            error: errorMessage(err),
-          });
-        }
-      }
-    }
+    for (const alert of alertsOf(input)) await sendAlert(targets, alert, env, logger);
   };
 }

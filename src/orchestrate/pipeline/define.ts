@@ -5,9 +5,11 @@
  */
 import type { CustomStepContext } from '../run.js';
 import type { PartitionsDef } from '../partitions/partitions.js';
+import type { SensorDefinition } from '../sensors/define.js';
 import type { Backoff, TriggerRule } from './policy.js';
 
 export { daily, hourly, monthly, staticPartitions, weekly } from '../partitions/partitions.js';
+export { assetMaterialized, fileArrival, sensor } from '../sensors/define.js';
 
 /** A value read from the environment when the pipeline runs (secrets never sit in the file). */
 export interface EnvRef {
@@ -75,10 +77,17 @@ export const email = (options: {
   ...(options.on ? { on: options.on } : {}),
 });
 
+/**
+ * `'09:00'`: by this local time (the schedule's timezone) the day's run must have succeeded.
+ * `{ maxDuration: '30m' }`: a run still running after this long is late. Both may be combined.
+ */
+export type SlaInput =
+  | string
+  | { readonly deadline?: string; readonly maxDuration?: string | number };
+
 export interface ObservabilityInput {
   readonly alerts?: readonly AlertTarget[];
-  /** Local time (`09:00`, in the schedule's timezone) by which a run must have succeeded, or a duration (`2h`). */
-  readonly sla?: string;
+  readonly sla?: SlaInput;
 }
 
 export type StepFunction = (ctx: CustomStepContext) => Promise<unknown> | unknown;
@@ -126,6 +135,8 @@ export interface PipelineDefinition {
   readonly concurrency?: number;
   readonly pools?: Readonly<Record<string, number>>;
   readonly steps?: readonly StepDefinition[];
+  /** Sensors that trigger runs: `fileArrival(...)`, `assetMaterialized(...)`, `sensor(...)`. */
+  readonly sensors?: readonly SensorDefinition[];
   readonly params?: Readonly<Record<string, unknown>>;
   readonly observability?: ObservabilityInput;
   /** Recorded for the quality layer (contracts): see docs/orchestration.md. */
@@ -187,6 +198,10 @@ export class PipelineBuilder {
   step(a: StepDefinition | string, run?: StepFunction, options?: StepOptions): PipelineBuilder {
     const s = typeof a === 'string' ? step(a, run as StepFunction, options ?? {}) : a;
     return this.with({ steps: [...(this.def.steps ?? []), s] });
+  }
+  /** Triggers a run whenever the sensor fires (evaluated by `weir serve`). */
+  sensor(definition: SensorDefinition): PipelineBuilder {
+    return this.with({ sensors: [...(this.def.sensors ?? []), definition] });
   }
   withDataContract(path: string): PipelineBuilder {
     return this.with({ dataContract: path });

@@ -14,6 +14,8 @@ import {
   type ScheduleInput,
   type StepDefinition,
 } from './define.js';
+import { DEFAULT_SENSOR_INTERVAL_MS, type SensorSpec } from '../sensors/evaluate.js';
+import type { SensorFunction } from '../sensors/define.js';
 import { parseDuration, toRetryPolicy, TRIGGER_RULES, type RetryPolicy, type StepPolicy } from './policy.js';
 
 /** A pipeline as the orchestrator uses it: validated, durations in ms, schedule normalised. */
@@ -35,9 +37,18 @@ export interface PipelineSpec {
   readonly steps: readonly StepSpec[];
   readonly params: Readonly<Record<string, unknown>>;
   readonly alerts: readonly AlertTarget[];
-  readonly sla?: string;
+  readonly sla?: SlaSpec;
+  readonly sensors: readonly SensorSpec[];
   readonly dataContract?: string;
   readonly qualityMonitoring?: readonly string[];
+}
+
+export interface SlaSpec {
+  /** `HH:MM` local time (the schedule's timezone, else UTC) by which the day's run must have succeeded. */
+  readonly deadline?: string;
+  readonly timezone: string;
+  /** A run running longer than this misses its SLA. */
+  readonly maxDurationMs?: number;
 }
 
 export interface StepSpec {
@@ -85,6 +96,18 @@ const stepSchema = z.strictObject({
   pool: z.string().optional(),
 });
 
+const sensorCommon = { name: z.string().regex(/^[A-Za-z_][\w-]*$/, 'use letters, digits, _ and -'), interval: z.union([z.string(), z.number()]).optional() };
+const sensorSchema = z.union([
+  z.strictObject({ ...sensorCommon, kind: z.literal('file_arrival'), glob: z.array(z.string().min(1)).min(1) }),
+  z.strictObject({ ...sensorCommon, kind: z.literal('asset_materialized'), asset: z.string().min(1) }),
+  z.strictObject({
+    ...sensorCommon,
+    kind: z.literal('custom'),
+    evaluate: z.custom<SensorFunction>((v) => typeof v === 'function', 'a custom sensor needs a function'),
+  }),
+]);
+const HH_MM = /^([01]\d|2[0-3]):[0-5]\d$/;
+
 const pipelineSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z_][\w-]*$/, 'use letters, digits, _ and -'),
   description: z.string().optional(),
@@ -111,6 +134,7 @@ const pipelineSchema = z.strictObject({
   concurrency: z.number().int().positive().optional(),
   pools: z.record(z.string(), z.number().int().positive()).optional(),
   steps: z.array(stepSchema).optional(),
+  sensors: z.array(sensorSchema).optional(),
   params: z.record(z.string(), z.unknown()).optional(),
   observability: z
     .strictObject({
@@ -129,7 +153,15 @@ const pipelineSchema = z.strictObject({
           ]),
         )
         .optional(),
-      sla: z.string().optional(),
+      sla: z
+        .union([
+          z.string().regex(HH_MM, "a deadline is a local time 'HH:MM', e.g. '09:00'"),
+          z.strictObject({
+            deadline: z.string().regex(HH_MM, "a deadline is a local time 'HH:MM', e.g. '09:00'").optional(),
+            maxDuration: z.union([z.string(), z.number()]).optional(),
+          }),
+        ])
+        .optional(),
     })
     .optional(),
   dataContract: z.string().optional(),
@@ -201,6 +233,37 @@ export function toPipelineSpec(raw: unknown, file: string): PipelineSpec {
       run: s.run,
     };
   });
+  const sensors: SensorSpec[] = (p.sensors ?? []).map((d) => ({
+    ...d,
+    intervalMs:
+      d.interval !== undefined
+        ? parseDuration(d.interval, `${where}: sensor ${d.name}: interval`)
+        : DEFAULT_SENSOR_INTERVAL_MS,
+  }));
+  const sensorNames = new Set<string>();
+  for (const d of sensors) {
+    if (sensorNames.has(d.name))
+      throw new WeirError(PIPELINE_INVALID, `${where}: two sensors are named '${d.name}'`, {
+        at: { file },
+        hint: "give each sensor its own name: fileArrival({ glob, name: 'orders_files' })",
+      });
+    sensorNames.add(d.name);
+  }
+  const slaInput = p.observability?.sla;
+  const sla: SlaSpec | undefined =
+    slaInput === undefined
+      ? undefined
+      : {
+          timezone: schedule?.timezone ?? 'UTC',
+          ...(typeof slaInput === 'string'
+            ? { deadline: slaInput }
+            : {
+                ...(slaInput.deadline ? { deadline: slaInput.deadline } : {}),
+                ...(slaInput.maxDuration !== undefined
+                  ? { maxDurationMs: parseDuration(slaInput.maxDuration, `${where}: sla.maxDuration`) }
+                  : {}),
+              }),
+        };
   const names = new Set<string>();
   for (const s of steps) {
     if (names.has(s.name))
@@ -226,7 +289,8 @@ export function toPipelineSpec(raw: unknown, file: string): PipelineSpec {
     steps,
     params: p.params ?? {},
     alerts: p.observability?.alerts ?? [],
-    ...(p.observability?.sla ? { sla: p.observability.sla } : {}),
+    ...(sla ? { sla } : {}),
+    sensors,
     ...(p.dataContract ? { dataContract: p.dataContract } : {}),
     ...(p.qualityMonitoring ? { qualityMonitoring: p.qualityMonitoring } : {}),
   };
@@ -336,6 +400,30 @@ function yamlToDefinition(doc: unknown, fallbackName: string): unknown {
     const [[k, v] = ['', undefined]] = Object.entries(parts as Record<string, unknown>);
     d['partitions'] =
       k === 'static' ? { kind: 'static', keys: v } : { kind: 'time', granularity: k, ...(v as object) };
+  }
+  // YAML sensors: `{ file_arrival: { glob, name?, interval? } }` or `{ asset_materialized: { asset } }`.
+  if (Array.isArray(d['sensors'])) {
+    d['sensors'] = (d['sensors'] as unknown[]).map((x) => {
+      if (!x || typeof x !== 'object' || 'kind' in x) return x;
+      const [[k, v] = ['', undefined]] = Object.entries(x as Record<string, unknown>);
+      const o = (typeof v === 'string' ? (k === 'file_arrival' ? { glob: v } : { asset: v }) : v) as Record<
+        string,
+        unknown
+      >;
+      const g = o['glob'];
+      const base = typeof g === 'string' ? { ...o, glob: [g] } : o;
+      const slug = (t: string): string =>
+        t
+          .replace(/[^A-Za-z0-9_]+/g, '_')
+          .replace(/^_+|_+$/g, '')
+          .toLowerCase();
+      const name =
+        base['name'] ??
+        (k === 'file_arrival'
+          ? `files_${slug(((base['glob'] as string[] | undefined) ?? []).join('_'))}`
+          : `asset_${slug(String(base['asset']))}`);
+      return { kind: k, ...base, name };
+    });
   }
   const obs = d['observability'] as Record<string, unknown> | undefined;
   const alerts = obs?.['alerts'];

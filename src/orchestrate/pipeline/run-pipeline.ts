@@ -36,6 +36,8 @@ export interface PipelineRunOptions {
   /** manual, schedule, backfill, retry, resume, sensor. */
   readonly trigger?: string;
   readonly scheduledAt?: string;
+  /** The sensor (and its firing key) that triggered the run. */
+  readonly sensor?: { readonly name: string; readonly key: string };
   /** Whether max_active_runs applies (backfills use their own --parallel). */
   readonly limitActiveRuns?: boolean;
   /** Heartbeats older than this mark a run dead (default 30 s). */
@@ -173,6 +175,7 @@ export async function runPipeline(
         trigger: options.trigger ?? 'manual',
         ...(window ? { partition: window.key } : {}),
         ...(options.scheduledAt ? { scheduled_at: options.scheduledAt } : {}),
+        ...(options.sensor ? { sensor: options.sensor.name, sensor_key: options.sensor.key } : {}),
         ...(options.only ? { only: options.only } : {}),
       },
       policy: () => ({

@@ -1,9 +1,11 @@
-import { errorMessage } from '../../core/errors.js';
+import { WeirError, errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { OrchestrationStore } from '../../core/orchestration-store.js';
-import type { RunRecord } from '../../core/state-store.js';
+import type { RunRecord, StateStore } from '../../core/state-store.js';
 import type { PipelineSpec } from '../pipeline/load-pipelines.js';
 import { newRunId } from '../run.js';
+import { pollSensor, sensorSource, type SensorFiring } from '../sensors/evaluate.js';
+import { findSlaMisses, type SlaMiss } from './sla.js';
 import { dueTicks } from './ticks.js';
 
 /**
@@ -12,7 +14,9 @@ import { dueTicks } from './ticks.js';
  * over once the lease expires. Each tick is claimed with its unique key (pipeline, scheduled
  * time) before its run starts, so no tick fires twice even if two daemons overlap. Runs whose
  * process died (their heartbeat went stale) are resumed: their succeeded steps are kept and the
- * rest run again under their retry policy.
+ * rest run again under their retry policy. Under the same lease it evaluates the pipelines'
+ * sensors (each firing claimed by its unique key with the new cursor, so it triggers one run) and
+ * checks their SLAs (each miss claimed by its key, so it alerts once).
  */
 export const SCHEDULER_LEASE = 'scheduler';
 
@@ -33,6 +37,15 @@ export interface DaemonOptions {
   /** A run whose heartbeat is older than this is dead (default 3 x lease TTL... at least 5 s). */
   readonly staleMs?: number;
   readonly now?: () => Date;
+  /** Runs a pipeline for a sensor firing; without it sensors are not evaluated. */
+  readonly launchSensor?: (spec: PipelineSpec, firing: SensorFiring) => Promise<unknown>;
+  /** Where sensors look: the project root and run history (asset sensors, SLAs). */
+  readonly root?: string;
+  readonly state?: Pick<StateStore, 'nodeHistory' | 'listRuns' | 'getRun'>;
+  /** Sends an SLA-miss alert; without it SLAs are not checked. */
+  readonly alertSla?: (spec: PipelineSpec, miss: SlaMiss) => Promise<void>;
+  /** How often SLAs are checked (default 10 s). */
+  readonly slaCheckMs?: number;
 }
 
 export class SchedulerDaemon {
@@ -43,6 +56,8 @@ export class SchedulerDaemon {
   #looping = false;
   #stopped = false;
   #leader = false;
+  readonly #sensorEvaluatedAt = new Map<string, number>();
+  #slaCheckedAt: number | undefined;
 
   constructor(options: DaemonOptions) {
     this.#o = options;
@@ -116,8 +131,76 @@ export class SchedulerDaemon {
           this.#track(runId, this.#o.launch(spec, scheduledAt, runId));
         }
       }
+      await this.#pollSensors(now);
+      await this.#checkSlas(now);
     } finally {
       this.#looping = false;
+    }
+  }
+
+  async #pollSensors(now: Date): Promise<void> {
+    const { launchSensor, state, root } = this.#o;
+    if (!launchSensor || !state || root === undefined) return;
+    for (const spec of this.#o.pipelines) {
+      for (const def of spec.sensors) {
+        const source = sensorSource(spec.name, def.name);
+        const last = this.#sensorEvaluatedAt.get(source);
+        if (last !== undefined && now.getTime() - last < def.intervalMs) continue;
+        this.#sensorEvaluatedAt.set(source, now.getTime());
+        try {
+          const firing = await pollSensor(
+            this.#o.store,
+            def,
+            spec.name,
+            { root, state, logger: this.#o.logger },
+            this.#o.owner,
+            now,
+          );
+          if (!firing) continue;
+          this.#o.logger.info('sensor fired', {
+            pipeline: spec.name,
+            sensor: def.name,
+            key: firing.key,
+            run_id: firing.runId,
+          });
+          this.#track(firing.runId, launchSensor(spec, firing));
+        } catch (err) {
+          this.#o.logger.error('sensor evaluation failed', {
+            pipeline: spec.name,
+            sensor: def.name,
+            code: err instanceof WeirError ? err.code : undefined,
+            error: errorMessage(err),
+          });
+        }
+      }
+    }
+  }
+
+  async #checkSlas(now: Date): Promise<void> {
+    const { alertSla, state, store } = this.#o;
+    if (!alertSla || !state) return;
+    const every = this.#o.slaCheckMs ?? 10_000;
+    if (this.#slaCheckedAt !== undefined && now.getTime() - this.#slaCheckedAt < every) return;
+    this.#slaCheckedAt = now.getTime();
+    for (const spec of this.#o.pipelines) {
+      if (!spec.sla) continue;
+      try {
+        for (const miss of await findSlaMisses(spec, { state, store, notBefore: this.#since }, now)) {
+          const claimed = await store.claimFiring({
+            source: `sla:${spec.name}`,
+            key: miss.key,
+            firedAt: now.toISOString(),
+            owner: this.#o.owner,
+            runId: miss.runId,
+            data: { kind: miss.kind, sla: miss.sla },
+          });
+          if (!claimed) continue;
+          this.#o.logger.warn('SLA missed', { pipeline: spec.name, key: miss.key, sla: miss.sla });
+          await alertSla(spec, miss);
+        }
+      } catch (err) {
+        this.#o.logger.error('SLA check failed', { pipeline: spec.name, error: errorMessage(err) });
+      }
     }
   }
 

@@ -158,6 +158,22 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX IF NOT EXISTS quality_tables_by_asset ON quality_tables (asset, at DESC);
     `,
   },
+  {
+    version: 5,
+    name: 'orchestration: firings of sensors and SLA alerts, each claimed once by its unique key',
+    sql: `
+      CREATE TABLE IF NOT EXISTS orch_firings (
+        source    TEXT NOT NULL,
+        key       TEXT NOT NULL,
+        fired_at  TEXT NOT NULL,
+        owner     TEXT NOT NULL,
+        run_id    TEXT,
+        data      TEXT NOT NULL,
+        PRIMARY KEY (source, key)
+      );
+      CREATE INDEX IF NOT EXISTS orch_firings_by_time ON orch_firings (source, fired_at DESC);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

@@ -5,6 +5,7 @@ import { WeirError } from '../../core/errors.js';
 import type {
   AttemptRecord,
   AttemptStatus,
+  FiringRecord,
   LeaseRecord,
   OrchestrationStore,
   PartitionRecord,
@@ -286,6 +287,43 @@ class SqliteOrchestrationStore implements OrchestrationStore {
          ON CONFLICT (sensor) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at`,
       ).run(sensor, cursor, updatedAt),
     );
+  }
+
+  async claimFiring(f: FiringRecord, cursor?: string): Promise<boolean> {
+    return this.write(() => {
+      const inserted =
+        this.stmt(
+          `INSERT INTO orch_firings (source, key, fired_at, owner, run_id, data) VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT (source, key) DO NOTHING`,
+        ).run(f.source, f.key, f.firedAt, f.owner, f.runId, JSON.stringify(f.data)).changes === 1;
+      if (cursor !== undefined)
+        this.stmt(
+          `INSERT INTO orch_sensor_cursors (sensor, cursor, updated_at) VALUES (?, ?, ?)
+           ON CONFLICT (sensor) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at`,
+        ).run(f.source, cursor, f.firedAt);
+      return inserted;
+    });
+  }
+
+  async listFirings(source: string, limit = 1000): Promise<FiringRecord[]> {
+    const rows = this.stmt(
+      'SELECT * FROM orch_firings WHERE source = ? ORDER BY fired_at DESC, key DESC LIMIT ?',
+    ).all(source, Math.max(0, Math.floor(limit))) as Array<{
+      source: string;
+      key: string;
+      fired_at: string;
+      owner: string;
+      run_id: string | null;
+      data: string;
+    }>;
+    return rows.map((r) => ({
+      source: r.source,
+      key: r.key,
+      firedAt: r.fired_at,
+      owner: r.owner,
+      runId: r.run_id,
+      data: JSON.parse(r.data) as Record<string, unknown>,
+    }));
   }
 
   async claimRunSlot(h: RunHeartbeat, maxActive: number, staleMs: number, now: Date): Promise<boolean> {
