@@ -2,6 +2,9 @@
  * Postgres -> raw Delta ingest throughput against the physical limit measured in the same run:
  * the same COPY query read and discarded by a client. ROWS (default 10,000,000) x 10 mixed columns.
  *   node --import jiti/register bench/ingest-postgres.bench.ts
+ * Knobs: RUNS (3), CHUNK_ROWS (rows per COPY chunk file), DUCKDB_THREADS (2), DUCKDB_MEMORY (256MB).
+ * Each run also prints the share of the ingest spent waiting for COPY chunks: low means DuckDB
+ * (conversion) is the bottleneck, high means extraction is.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -29,17 +32,41 @@ async function child(url: string, lakeDir: string): Promise<void> {
   const { Redactor } = await import('../src/ingest/redact.js');
   const { PostgresSource } = await import('../src/ingest/sources/postgres/postgres-source.js');
   const { LocalObjectStore } = await import('../src/lake/local-object-store.js');
-  const engine = await createDuckDbEngine({ threads: 2 });
+  const engine = await createDuckDbEngine({ threads: Number(process.env['DUCKDB_THREADS'] ?? 2) });
   const session = await engine.session();
-  await session.exec(`SET memory_limit = '256MB'; SET preserve_insertion_order = false`);
+  await session.exec(
+    `SET memory_limit = '${process.env['DUCKDB_MEMORY'] ?? '256MB'}'; SET preserve_insertion_order = false`,
+  );
   const spec = parseStreamSettings({
     sourceName: 'pg',
     streamName: 'bench',
     source: { type: 'postgres' },
-    table: {},
+    // CHUNK_ROWS: rows per COPY chunk file (default: the connector's).
+    table: process.env['CHUNK_ROWS'] ? { chunk_rows: Number(process.env['CHUNK_ROWS']) } : {},
     at: { file: 'bench' },
   });
   const src = new PostgresSource({ url }, new Redactor(), 'pg');
+  // Where the time goes: waiting for COPY chunks (extraction-bound) vs landing them (DuckDB-bound).
+  let waitMs = 0;
+  const read = src.read.bind(src);
+  src.read = async (req) => {
+    const r = await read(req);
+    const inner = r.chunks[Symbol.asyncIterator]();
+    return {
+      cursorPatch: r.cursorPatch,
+      chunks: {
+        [Symbol.asyncIterator]: () => ({
+          next: async () => {
+            const t = performance.now();
+            const n = await inner.next();
+            waitMs += performance.now() - t;
+            return n;
+          },
+          return: async () => (inner.return ? inner.return(undefined) : { done: true, value: undefined }),
+        }),
+      },
+    };
+  };
   const t0 = performance.now();
   const r = await landStream(
     { lake: new LocalObjectStore(lakeDir), session },
@@ -49,7 +76,9 @@ async function child(url: string, lakeDir: string): Promise<void> {
   await src.close();
   session.close();
   await engine.close();
-  process.stdout.write(JSON.stringify({ ms, rows: r.rowsLoaded, maxRssKb: process.resourceUsage().maxRSS }));
+  process.stdout.write(
+    JSON.stringify({ ms, waitMs, rows: r.rowsLoaded, maxRssKb: process.resourceUsage().maxRSS }),
+  );
 }
 
 async function physical(url: string): Promise<number> {
@@ -105,13 +134,13 @@ async function main(): Promise<void> {
         p.stdout.on('data', (d: Buffer) => (s += d.toString()));
         p.on('exit', (code) => (code === 0 ? resolve(s) : reject(new Error(`child exited ${code}`))));
       });
-      const r = JSON.parse(out) as { ms: number; rows: number; maxRssKb: number };
+      const r = JSON.parse(out) as { ms: number; waitMs: number; rows: number; maxRssKb: number };
       if (r.rows !== ROWS) throw new Error(`landed ${r.rows} rows, expected ${ROWS}`);
       ingest.push(r.ms);
       rss.push(r.maxRssKb / 1024);
       await rm(lake, { recursive: true, force: true });
       console.log(
-        `run ${i + 1}: limit ${(ROWS / (limit[i]! / 1000)).toFixed(0)} rows/s, ingest ${(ROWS / (r.ms / 1000)).toFixed(0)} rows/s, peak RSS ${(r.maxRssKb / 1024).toFixed(0)} MB`,
+        `run ${i + 1}: limit ${(ROWS / (limit[i]! / 1000)).toFixed(0)} rows/s, ingest ${(ROWS / (r.ms / 1000)).toFixed(0)} rows/s, peak RSS ${(r.maxRssKb / 1024).toFixed(0)} MB, waiting for COPY ${((r.waitMs / r.ms) * 100).toFixed(0)}% of the time`,
       );
     }
     const lim = ROWS / (median(limit) / 1000);

@@ -3,6 +3,15 @@
  * It stays light: nothing here loads DuckDB, SQLite or the CLI.
  */
 export { defineConfig } from './project/define-config.js';
+export { defineSource, envVar } from './ingest/define-source.js';
+export type {
+  EndpointInput,
+  IncrementalInput,
+  NestedInput,
+  SourceDefinition,
+  SourceInput,
+  StreamInput,
+} from './ingest/define-source.js';
 export {
   ALERT_EVENTS,
   PipelineBuilder,

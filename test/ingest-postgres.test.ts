@@ -61,7 +61,8 @@ line2, "quoted"'),
         sourceName: 'pg',
         streamName: 'types',
         source: { type: 'postgres' },
-        table: {},
+        // One record per COPY chunk: the quoted multi-line text must not be cut in two.
+        table: { chunk_rows: 1 },
         at: { file: 'x.yml' },
       });
       const r = await landStream(
@@ -123,6 +124,8 @@ line2, "quoted"'),
     const s = spec({
       primary_key: 'id',
       incremental: { cursor_field: 'updated_at', lookback: '1 hour', initial_value: '2023-12-31T00:00:00Z' },
+      // Many COPY chunks: the cursor and the re-read de-duplication work across them.
+      chunk_rows: 7,
     });
     const run = async (id: string) => {
       const src = new PostgresSource({ url: pgs.url }, new Redactor(), 'pg');

@@ -260,12 +260,16 @@ describe('rest source', () => {
     expect(server.log).toHaveLength(2);
     expect(Date.now() - t0).toBeLessThan(3000);
 
+    server.options.faultAt = undefined;
+    const closed = await startHttpFixture({ records: [] });
+    const deadUrl = closed.url;
+    await closed.close();
     const down = await failure(
       land(
         await tempDir(),
         'down',
         { endpoint: '/x' },
-        { base_url: 'http://127.0.0.1:9', retries: { attempts: 2, backoff: '5 ms' } },
+        { base_url: deadUrl, retries: { attempts: 2, backoff: '5 ms' } },
       ),
     );
     expect(down.code).toBe('WEIR-I002');

@@ -4,6 +4,8 @@ import { SMTPServer } from 'smtp-server';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../src/core/logger.js';
 import { alertsFor, type RunAlertInput } from '../src/observe/alerts/notify.js';
+import { runCli } from './helpers/cli.js';
+import { BASE_PROJECT, writeTree } from './orchestrate-helpers.js';
 
 const FAILED: RunAlertInput = {
   pipeline: 'customer_analytics',
@@ -127,5 +129,31 @@ describe('alerts', () => {
     const logger = { ...silentLogger, error: (msg: string) => errors.push(msg), child: () => logger };
     await alertsFor([{ kind: 'webhook', url: 'http://127.0.0.1:1/nothing' }], {}, logger)(FAILED);
     expect(errors).toContain('alert delivery failed');
+  });
+
+  it('weir pipeline run: a step that uses up its retries sends a failure and a retry_exhausted alert', async () => {
+    const rx = await httpReceiver(0);
+    const dir = await writeTree({
+      ...BASE_PROJECT,
+      'pipelines/flaky.ts': `
+import { env, pipeline, webhook } from 'weir';
+export default pipeline('flaky')
+  .select('orders')
+  .retries({ attempts: 2, delay: '10ms' })
+  .step('boom', () => { throw new Error('partner API down'); }, { inputs: ['orders'] })
+  .withObservability({ alerts: [webhook(env('HOOK'))] });
+`,
+    });
+    try {
+      const res = await runCli(['pipeline', 'run', 'flaky'], { cwd: dir, env: { HOOK: rx.url } });
+      expect(res.code, res.stderr).toBe(1);
+      const bodies = rx.bodies as Array<Record<string, unknown>>;
+      expect(bodies.map((b) => b['kind'])).toEqual(['failure', 'retry_exhausted']);
+      expect(bodies[1]?.['steps']).toEqual(['step.flaky.boom']);
+      expect(String(bodies[0]?.['text'])).toContain('partner API down');
+      expect(String(bodies[1]?.['text'])).toContain(`weir runs retry ${String(bodies[1]?.['run_id'])}`);
+    } finally {
+      await rx.close();
+    }
   });
 });

@@ -552,7 +552,9 @@ export function registerOrchestrateCommands(
   projectOptions(
     program
       .command('serve')
-      .description('run the scheduler daemon (schedules, sensors, SLA alerts, resumes runs of dead processes)'),
+      .description(
+        'run the scheduler daemon (schedules, sensors, SLA alerts, resumes runs of dead processes)',
+      ),
   )
     .option('--poll-ms <ms>', 'scheduler loop interval', '1000')
     .option('--lease-ttl-ms <ms>', 'how long the scheduler lease lasts without renewal', '15000')

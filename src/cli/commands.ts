@@ -26,7 +26,15 @@ import type { Runtime } from './runtime.js';
 type RuntimeModule = typeof RuntimeModuleNs;
 import { openWorkspace, type ProjectOptions, type Workspace } from './workspace.js';
 import { makeSourceIngestor } from './commands-ingest.js';
-import { openQualityStore, projectContracts, qualityClock } from './commands-quality.js';
+import {
+  collectCheckResults,
+  openQualityStore,
+  printCheckResults,
+  projectContracts,
+  qualityClock,
+  resultFormat,
+  resultRows,
+} from './commands-quality.js';
 
 /** DuckDB and SQLite load only for commands that need them. */
 const runtime = (): Promise<RuntimeModule> => import('./runtime.js');
@@ -83,7 +91,10 @@ export async function commandRun(
   let closeQualityStore = async (): Promise<void> => {};
   try {
     const json = opts.logFormat === 'json';
-    const progress = json ? undefined : new Progress(process.stdout, process.stdout.isTTY === true);
+    // With --output json|junit stdout carries only the results document; progress goes to stderr.
+    const results = command === 'test' || command === 'build' ? resultFormat(opts.output) : undefined;
+    const progressOut = results === 'json' || results === 'junit' ? process.stderr : process.stdout;
+    const progress = json ? undefined : new Progress(progressOut, progressOut.isTTY === true);
     const onEvent = (e: RunEvent): void => {
       if (e.type === 'run_started') quality.runId = e.runId;
       progress?.handle(e);
@@ -124,6 +135,7 @@ export async function commandRun(
       store: qualityStore,
       now: qualityClock(),
     });
+    const collected = collectCheckResults(quality);
     const summary = await executeRun(
       {
         ...ws,
@@ -159,8 +171,19 @@ export async function commandRun(
       );
       await publishCatalog(ws, rt, logger, changed);
     }
+    if (results)
+      printCheckResults({
+        command,
+        format: results,
+        runId: summary.runId,
+        rows: await resultRows(manifest, summary.results, collected),
+        write: out,
+      });
+    const summaryOut =
+      progressOut === process.stdout ? out : (text: string) => process.stderr.write(`${text}\n`);
     if (!json)
-      for (const line of summaryLines(summary.results, summary.elapsedMs, opts.debug === true)) out(line);
+      for (const line of summaryLines(summary.results, summary.elapsedMs, opts.debug === true))
+        summaryOut(line);
     process.exitCode = summary.status === 'success' ? 0 : 1;
   } finally {
     await closeQualityStore();
@@ -300,7 +323,7 @@ export async function commandLs(opts: CommonOptions & { resourceType?: string[] 
 }
 
 /** Resolves `schema.name`, a model/seed/snapshot name, or `source.table`. */
-function resolveAsset(ws: Workspace, text: string): string {
+export function resolveAsset(ws: Workspace, text: string): string {
   for (const n of ws.manifest.nodes.values()) if (assetName(n) === text) return text;
   const id = ws.manifest.byName.get(text) ?? ws.manifest.sourcesByName.get(text);
   const node = id ? ws.manifest.nodes.get(id) : undefined;
@@ -315,7 +338,7 @@ function resolveAsset(ws: Workspace, text: string): string {
   });
 }
 
-async function withQuerySession<T>(
+export async function withQuerySession<T>(
   ws: Workspace,
   opts: CommonOptions,
   fn: (q: (sql: string) => Promise<QueryResult>, rt: Runtime, session: EngineSession) => Promise<T>,

@@ -6,6 +6,7 @@ import type * as CommandsModule from './commands.js';
 import { VERSION } from './version.js';
 import { registerOrchestrateCommands } from './commands-orchestrate.js';
 import { registerIngestCommands } from './commands-ingest.js';
+import { registerQualityCommands } from './commands-quality.js';
 
 /** Exit codes: 0 success, 1 a node failed, 2 a usage or project error. */
 export const EXIT = { ok: 0, nodeFailure: 1, usage: 2 } as const;
@@ -130,6 +131,7 @@ export function buildProgram(): Command {
 
   registerOrchestrateCommands(program, (cmd) => withOptions(cmd, PROJECT_OPTIONS));
   registerIngestCommands(program);
+  registerQualityCommands(program, (cmd) => withOptions(cmd, PROJECT_OPTIONS));
   return program;
 }
 

@@ -2,6 +2,7 @@ import { ingestError } from './errors.js';
 import { renderConnection, type StreamSettings } from './config.js';
 import type { Redactor } from './redact.js';
 import { PostgresSource, type PostgresConnection } from './sources/postgres/postgres-source.js';
+import { FilesSource } from './sources/files/files-source.js';
 import { RestSource } from './sources/rest/rest-source.js';
 import { SOURCE_TYPES, type SourceConnector, type StreamSpec } from './types.js';
 
@@ -25,6 +26,8 @@ export function openConnector(spec: StreamSpec, ctx: ConnectorContext): SourceCo
       return new PostgresSource(connection as PostgresConnection, ctx.redactor, spec.sourceName);
     case 'rest':
       return new RestSource(connection, ctx.redactor, spec);
+    case 'files':
+      return new FilesSource(spec, ctx.projectRoot);
     default:
       throw ingestError(
         'unknownType',

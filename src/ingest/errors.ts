@@ -18,6 +18,7 @@ export const INGEST_CODES = {
   cursorMissing: 'WEIR-I014',
   unknownSource: 'WEIR-I015',
   landingFailed: 'WEIR-I016',
+  sourceModule: 'WEIR-I017',
 } as const;
 export type IngestCode = keyof typeof INGEST_CODES;
 

@@ -1,4 +1,4 @@
-import type { ColumnSchema } from '../core/engine.js';
+import type { ColumnSchema, EngineSession } from '../core/engine.js';
 
 /** Connectors in this build. */
 export const SOURCE_TYPES = ['postgres', 'rest', 'files'] as const;
@@ -110,6 +110,8 @@ export interface ReadRequest {
   /** A temp folder owned by this load. */
   readonly tempDir: string;
   readonly signal?: AbortSignal;
+  /** The landing's DuckDB session, for connectors that let DuckDB read their data (Parquet files). */
+  readonly session?: EngineSession;
 }
 
 /** What a connector returns for one stream read. */

@@ -467,6 +467,18 @@ export async function executeRun(deps: RunDeps, request: RunRequest): Promise<Ru
     };
 
     const nodeParents = selectedParents(runGraph, ids);
+    // A node reading a TypeScript step's output (declared as a source at the same schema.name)
+    // waits for the step, so it sees what this run wrote.
+    const producedBy = new Map<string, string>();
+    for (const s of customSteps)
+      if (s.output) producedBy.set(`${s.output.schema}.${s.output.identifier}`, s.id);
+    for (const id of producedBy.size ? ids : []) {
+      for (const p of manifest.graph.parents(id)) {
+        const pn = manifest.nodes.get(p);
+        const producer = pn && !selected.has(p) ? producedBy.get(assetName(pn) ?? '') : undefined;
+        if (producer) nodeParents.set(id, [...(nodeParents.get(id) ?? []), producer]);
+      }
+    }
     const stepIds = new Set([...ids, ...customSteps.map((s) => s.id)]);
     const steps: PlanStep[] = [
       ...ids.map((id): PlanStep => {

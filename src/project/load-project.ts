@@ -18,6 +18,7 @@ import {
   type RawTest,
 } from './schema-files.js';
 import { splitSnapshotBlocks } from './snapshot-blocks.js';
+import { readSourceModules } from './source-modules.js';
 import { synthesizeTestNames } from './test-names.js';
 import type {
   AnalysisNode,
@@ -327,6 +328,8 @@ async function readProjectFiles(
         }
       }),
   );
+  // sources/*.ts (defineSource) join as the YAML they stand for; read after the files above.
+  entries.push(...(await readSourceModules(root, diags)));
   return { entries };
 }
 

@@ -131,6 +131,7 @@ export const TABLE_INGEST_KEYS = [
   'path',
   'format',
   'csv',
+  'json',
 ];
 
 const COMMON_KEYS = [

@@ -16,4 +16,8 @@ export const QUALITY_CODES = {
   contractMismatch: 'WEIR-Q026',
   qualityStoreNotInitialised: 'WEIR-Q030',
   badClock: 'WEIR-Q042',
+  badResultFormat: 'WEIR-Q043',
+  noQualityHistory: 'WEIR-Q044',
+  profileNotBuilt: 'WEIR-Q045',
+  contractFileExists: 'WEIR-Q046',
 } as const;

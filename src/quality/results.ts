@@ -122,7 +122,9 @@ export function displayValue(v: unknown): string {
 }
 
 /** The cells of the results table (plain strings). */
-export function resultCells(row: CheckRow): Record<'table' | 'check' | 'status' | 'observed' | 'unexpected', string> {
+export function resultCells(
+  row: CheckRow,
+): Record<'table' | 'check' | 'status' | 'observed' | 'unexpected', string> {
   let unexpected = '';
   if (row.unexpectedCount !== undefined) {
     const pct = row.unexpectedPercent;
@@ -134,7 +136,7 @@ export function resultCells(row: CheckRow): Record<'table' | 'check' | 'status' 
     row.observedValue !== undefined
       ? displayValue(row.observedValue)
       : row.status === 'error'
-        ? row.message.split('\n')[0] ?? ''
+        ? (row.message.split('\n')[0] ?? '').replace(`${row.name}: `, '')
         : '';
   return { table: row.asset, check: row.name, status: row.status, observed, unexpected };
 }
@@ -289,7 +291,11 @@ export function failureDetail(row: CheckRow): string {
   if (row.sampleRows.length) {
     lines.push('sample rows:');
     for (const r of row.sampleRows)
-      lines.push(`  ${Object.entries(r).map(([k, v]) => `${k}=${displayValue(v)}`).join(', ')}`);
+      lines.push(
+        `  ${Object.entries(r)
+          .map(([k, v]) => `${k}=${displayValue(v)}`)
+          .join(', ')}`,
+      );
   }
   return lines.join('\n');
 }
@@ -325,7 +331,11 @@ export function junitXml(runId: string, rows: readonly CheckRow[], suiteName = '
           out.push(`${head}/>`);
           break;
         case 'warn':
-          out.push(`${head}>`, `      <system-out>${xmlEscape(`WARN ${failureDetail(r)}`)}</system-out>`, '    </testcase>');
+          out.push(
+            `${head}>`,
+            `      <system-out>${xmlEscape(`WARN ${failureDetail(r)}`)}</system-out>`,
+            '    </testcase>',
+          );
           break;
         case 'fail':
           out.push(

@@ -22,6 +22,8 @@ export interface FixtureOptions {
   bearer?: string;
   basic?: { user: string; password: string };
   apiKey?: { name: string; value: string };
+  /** Every route (not only /secure) answers 401 without valid credentials. */
+  protectAll?: boolean;
 }
 
 export interface HttpFixture {
@@ -93,6 +95,15 @@ function route(
   const all = since ? o.records.filter((r) => r.updated_at >= since) : o.records;
   const q = (k: string, d: number): number => Number(url.searchParams.get(k) ?? d);
   const path = url.pathname;
+  const auth = req.headers['authorization'] ?? '';
+  const authorized =
+    (o.bearer !== undefined && auth === `Bearer ${o.bearer}`) ||
+    (o.basic !== undefined &&
+      auth === `Basic ${Buffer.from(`${o.basic.user}:${o.basic.password}`).toString('base64')}`) ||
+    (o.apiKey !== undefined &&
+      (req.headers[o.apiKey.name.toLowerCase()] === o.apiKey.value ||
+        url.searchParams.get(o.apiKey.name) === o.apiKey.value));
+  if (o.protectAll && !authorized) return send(401, { error: 'bad credentials' });
   if (path === '/offset') {
     const offset = q('offset', 0);
     const limit = q('limit', size);
@@ -135,15 +146,7 @@ function route(
     );
   }
   if (path === '/secure') {
-    const auth = req.headers['authorization'] ?? '';
-    const ok =
-      (o.bearer !== undefined && auth === `Bearer ${o.bearer}`) ||
-      (o.basic !== undefined &&
-        auth === `Basic ${Buffer.from(`${o.basic.user}:${o.basic.password}`).toString('base64')}`) ||
-      (o.apiKey !== undefined &&
-        (req.headers[o.apiKey.name.toLowerCase()] === o.apiKey.value ||
-          url.searchParams.get(o.apiKey.name) === o.apiKey.value));
-    return ok ? send(200, { data: all.slice(0, 3) }) : send(401, { error: 'bad credentials' });
+    return authorized ? send(200, { data: all.slice(0, 3) }) : send(401, { error: 'bad credentials' });
   }
   if (path === '/html') {
     res.writeHead(200, { 'content-type': 'text/html' });

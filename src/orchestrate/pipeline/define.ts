@@ -81,9 +81,7 @@ export const email = (options: {
  * `'09:00'`: by this local time (the schedule's timezone) the day's run must have succeeded.
  * `{ maxDuration: '30m' }`: a run still running after this long is late. Both may be combined.
  */
-export type SlaInput =
-  | string
-  | { readonly deadline?: string; readonly maxDuration?: string | number };
+export type SlaInput = string | { readonly deadline?: string; readonly maxDuration?: string | number };
 
 export interface ObservabilityInput {
   readonly alerts?: readonly AlertTarget[];
@@ -95,7 +93,10 @@ export type StepFunction = (ctx: CustomStepContext) => Promise<unknown> | unknow
 export interface StepOptions {
   /** Models, assets (`schema.name`) or other steps this step reads: it runs after them. */
   readonly inputs?: readonly string[];
-  /** `schema.name`: the rows the step returns become this Delta table. */
+  /**
+   * `schema.name`: what the step returns (rows, Arrow-like tables or `{ columns }`) becomes this
+   * Delta table. SQL models read it with `source()` once it is declared as a source.
+   */
   readonly output?: string;
   readonly retries?: RetriesInput;
   readonly timeout?: string | number;

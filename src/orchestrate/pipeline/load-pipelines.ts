@@ -96,9 +96,16 @@ const stepSchema = z.strictObject({
   pool: z.string().optional(),
 });
 
-const sensorCommon = { name: z.string().regex(/^[A-Za-z_][\w-]*$/, 'use letters, digits, _ and -'), interval: z.union([z.string(), z.number()]).optional() };
+const sensorCommon = {
+  name: z.string().regex(/^[A-Za-z_][\w-]*$/, 'use letters, digits, _ and -'),
+  interval: z.union([z.string(), z.number()]).optional(),
+};
 const sensorSchema = z.union([
-  z.strictObject({ ...sensorCommon, kind: z.literal('file_arrival'), glob: z.array(z.string().min(1)).min(1) }),
+  z.strictObject({
+    ...sensorCommon,
+    kind: z.literal('file_arrival'),
+    glob: z.array(z.string().min(1)).min(1),
+  }),
   z.strictObject({ ...sensorCommon, kind: z.literal('asset_materialized'), asset: z.string().min(1) }),
   z.strictObject({
     ...sensorCommon,
@@ -183,7 +190,7 @@ export function toPipelineSpec(raw: unknown, file: string): PipelineSpec {
       `${file}: invalid pipeline${path ? ` at '${path}'` : ''}: ${issue?.message ?? 'invalid'}`,
       {
         at: { file },
-        hint: 'see docs/orchestration.md for the pipeline keys (name, select, schedule, partitions, retries, timeout, steps, observability)',
+        hint: 'see docs/orchestration.md for the pipeline keys (name, select, schedule, partitions, retries, timeout, steps, sensors, observability)',
         data: {
           issues: parsed.error.issues.map((i) => ({
             path: i.path.map(String).join('.'),

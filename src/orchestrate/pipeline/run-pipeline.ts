@@ -4,10 +4,12 @@ import type { OrchestrationStore } from '../../core/orchestration-store.js';
 import { assetName } from '../manifest.js';
 import { partitionForKey, type PartitionWindowSpec } from '../partitions/partitions.js';
 import { executeRun, newRunId, type CustomStep, type RunDeps, type RunSummary } from '../run.js';
+import { toRows } from './columnar.js';
 import type { PipelineSpec } from './load-pipelines.js';
 
 export const STEP_INPUT_UNKNOWN = 'WEIR-O006';
 export const RUN_SLOT_TIMEOUT = 'WEIR-O007';
+export const STEP_OUTPUT_CONFLICT = 'WEIR-O014';
 
 /** What alerting sees after a run (the CLI wires the notifiers of src/observe/alerts). */
 export interface RunOutcomeNotice {
@@ -60,6 +62,24 @@ export function customStepsOf(deps: Pick<RunDeps, 'manifest'>, spec: PipelineSpe
     if (a) byAsset.set(a, n.id);
   }
   const stepNames = new Set(spec.steps.map((s) => s.name));
+  const outputs = new Map<string, string>();
+  for (const s of spec.steps) {
+    if (!s.output) continue;
+    const owner = byAsset.get(s.output);
+    const node = owner ? manifest.nodes.get(owner) : undefined;
+    const other = outputs.get(s.output);
+    if ((node && node.resourceType !== 'source') || other) {
+      throw new WeirError(
+        STEP_OUTPUT_CONFLICT,
+        `${spec.file}: step '${s.name}' of pipeline ${spec.name} writes ${s.output}, which ${other ? `step '${other}' writes too` : `is the table of ${node?.id ?? ''}`}`,
+        {
+          at: { file: spec.file },
+          hint: 'give the step an output of its own (schema.name); to read it from SQL, declare that table as a source',
+        },
+      );
+    }
+    outputs.set(s.output, s.name);
+  }
   return spec.steps.map((s) => {
     const after = s.inputs.map((input) => {
       if (stepNames.has(input)) return stepIdOf(spec.name, input);
@@ -87,7 +107,8 @@ export function customStepsOf(deps: Pick<RunDeps, 'manifest'>, spec: PipelineSpe
       after,
       policy: s.policy,
       ...(s.output ? { output: { schema, identifier } } : {}),
-      run: async (ctx) => s.run(ctx),
+      // Columnar results (Arrow-like tables, { columns }) become rows only for a step with an output.
+      run: async (ctx) => (s.output ? toRows(await s.run(ctx)) : s.run(ctx)),
     };
   });
 }
@@ -138,6 +159,8 @@ export async function runPipeline(
     }
     window = partitionForKey(spec.partitions, options.partitionKey);
   }
+  // Before taking a run slot: an invalid step must not leave a slot held.
+  const customSteps = customStepsOf(deps, spec);
   const runId = options.runId ?? newRunId();
   const staleMs = options.staleMs ?? 30_000;
   if (options.limitActiveRuns !== false) await waitForSlot(store, spec, runId, staleMs, options.signal);
@@ -148,7 +171,6 @@ export async function runPipeline(
       staleMs,
       new Date(),
     );
-  const customSteps = customStepsOf(deps, spec);
   if (window)
     await store.putPartition({
       owner: spec.name,

@@ -69,7 +69,8 @@ async function deadlineMiss(spec: PipelineSpec, deps: SlaDeps, now: Date): Promi
   const [hh = '0', mm = '0'] = sla.deadline.split(':');
   const deadline = lastAtOrBefore(`${Number(mm)} ${Number(hh)} * * *`, sla.timezone, now);
   if (!deadline || (deps.notBefore && deadline < deps.notBefore)) return undefined;
-  const midnight = lastAtOrBefore('0 0 * * *', sla.timezone, deadline) ?? new Date(deadline.getTime() - DAY_MS);
+  const midnight =
+    lastAtOrBefore('0 0 * * *', sla.timezone, deadline) ?? new Date(deadline.getTime() - DAY_MS);
   if (spec.schedule) {
     const dayTicks = ticksBetween(spec.schedule, new Date(midnight.getTime() - 1), deadline, 1);
     if (dayTicks.length === 0) return undefined;

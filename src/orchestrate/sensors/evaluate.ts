@@ -154,7 +154,8 @@ async function evaluateCustom(
     });
   if (!result || typeof result !== 'object' || typeof result.fire !== 'boolean')
     throw bad('no { fire: boolean }');
-  if (result.cursor !== undefined && typeof result.cursor !== 'string') throw bad('a cursor that is no string');
+  if (result.cursor !== undefined && typeof result.cursor !== 'string')
+    throw bad('a cursor that is no string');
   if (result.key !== undefined && typeof result.key !== 'string') throw bad('a key that is no string');
   if (result.params !== undefined && (typeof result.params !== 'object' || result.params === null))
     throw bad('params that are no object');

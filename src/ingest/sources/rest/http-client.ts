@@ -124,7 +124,7 @@ export class HttpClient {
         await res.body?.cancel();
         throw ingestError(
           'authFailed',
-          `${this.where}: GET ${shown} was refused with HTTP ${res.status} (${res.statusText || 'unauthorized'}); not retried`,
+          `${this.where}: ${req.method} ${shown} was refused with HTTP ${res.status} (${res.statusText || 'unauthorized'}); not retried`,
           {
             hint: 'check the credentials in the source connection `auth:` (token, user/password or API key)',
           },
@@ -178,7 +178,7 @@ export class HttpClient {
       const type = res.headers.get('content-type') ?? 'no content type';
       throw ingestError(
         'badResponse',
-        `${this.where}: GET ${shown} did not answer JSON (HTTP ${res.status}, ${type}); it begins with: ${JSON.stringify(snippet(this.redactor.text(text)))}`,
+        `${this.where}: ${shown} did not answer JSON (HTTP ${res.status}, ${type}); it begins with: ${JSON.stringify(snippet(this.redactor.text(text)))}`,
         {
           hint: 'check base_url and the endpoint path: an HTML answer is often a login page, a proxy or a wrong URL',
         },

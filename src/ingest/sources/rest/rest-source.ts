@@ -155,7 +155,7 @@ export class RestSource implements SourceConnector {
         }
       : undefined;
     const scope: PlaceholderScope = incremental ? { incremental } : {};
-    const self = this;
+    const pages = this.pages.bind(this);
     const inWindow = (value: Readonly<Record<string, unknown>>): boolean => {
       if (!inc || !bounds) return true;
       const v = value[inc.cursorField];
@@ -187,19 +187,19 @@ export class RestSource implements SourceConnector {
         }
       };
       if (!ep.parent) {
-        for await (const page of self.pages(ep, scope, request.signal)) yield* emit(page, {});
+        for await (const page of pages(ep, scope, request.signal)) yield* emit(page, {});
         return;
       }
       const fields = parentFields(ep);
       const { parent, ...child } = ep;
-      for await (const parentPage of self.pages(parent, scope, request.signal)) {
+      for await (const parentPage of pages(parent, scope, request.signal)) {
         for (const p of parentPage.records) {
           if (p === null || typeof p !== 'object' || Array.isArray(p)) continue;
           const rec = p as Record<string, unknown>;
           const extra: Record<string, unknown> = {};
           for (const f of fields)
             extra[`_parent_${f.replace(/\./g, '_')}`] = lookup({ parent: rec }, 'parent', f);
-          for await (const page of self.pages(child, { ...scope, parent: rec }, request.signal))
+          for await (const page of pages(child, { ...scope, parent: rec }, request.signal))
             yield* emit(page, extra);
         }
       }
