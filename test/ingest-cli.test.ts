@@ -7,7 +7,7 @@ import { createDuckDbEngine } from '../src/engine/duckdb/duckdb-engine.js';
 import { DeltaTable } from '../src/lake/delta/table.js';
 import { LocalObjectStore } from '../src/lake/local-object-store.js';
 import { BIN, MINIMAL_PROJECT, runCli, writeProject } from './helpers/cli.js';
-import { postgresAvailable, startPostgres, type TestPostgres } from './helpers/postgres.js';
+import { startPostgres, type TestPostgres } from './helpers/postgres.js';
 
 const SECRET = 'Zq9SecretPassw0rdXy';
 let pgs: TestPostgres;
@@ -68,7 +68,7 @@ async function count(dir: string, path: string): Promise<{ n: number; ids: numbe
   }
 }
 
-describe.skipIf(!postgresAvailable())('weir ingest / build with sources (CLI)', () => {
+describe('weir ingest / build with sources (CLI)', () => {
   it('build ingests before it transforms; secrets appear nowhere', async () => {
     await pgs.query(`CREATE DATABASE cli1`);
     const url = pgs.url.replace('postgres@', `postgres:${SECRET}@`).replace(/\/postgres$/, '/cli1');

@@ -11,7 +11,7 @@ import { PostgresSource } from '../src/ingest/sources/postgres/postgres-source.j
 import type { StreamSpec } from '../src/ingest/types.js';
 import { DeltaTable } from '../src/lake/delta/table.js';
 import { LocalObjectStore } from '../src/lake/local-object-store.js';
-import { postgresAvailable, startPostgres, type TestPostgres } from './helpers/postgres.js';
+import { startPostgres, type TestPostgres } from './helpers/postgres.js';
 
 let pgs: TestPostgres;
 let engine: Engine;
@@ -44,7 +44,7 @@ async function scan(dir: string, path: string, order: string): Promise<Record<st
     .rows as Record<string, unknown>[];
 }
 
-describe.skipIf(!postgresAvailable())('postgres source', () => {
+describe('postgres source', () => {
   it('maps types faithfully', async () => {
     await pgs.query(`CREATE TYPE mood AS ENUM ('happy', 'sad');
       CREATE TABLE types (id int PRIMARY KEY, n numeric(20,6), big numeric, ts timestamptz, naive timestamp, d date,

@@ -35,7 +35,7 @@ function serve(dir: string): ChildProcess {
   );
 }
 
-async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 30_000): Promise<T> {
+async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 60_000): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const v = probe();
@@ -113,5 +113,5 @@ describe('weir serve', () => {
       await rm(dir, { recursive: true, force: true });
       await rm(reference, { recursive: true, force: true });
     }
-  }, 90_000);
+  }, 180_000);
 });

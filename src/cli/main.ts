@@ -88,7 +88,9 @@ export function buildProgram(): Command {
     .action(async (opts) => (await commands()).commandLs(opts));
 
   withOptions(
-    program.command('show').description("an asset's columns, lineage, checks and rows (schema.name or a model name)"),
+    program
+      .command('show')
+      .description("an asset's columns, lineage, checks and rows (schema.name or a model name)"),
     PROJECT_OPTIONS,
   )
     .argument('<asset>')

@@ -266,7 +266,10 @@ async function readProjectFiles(
   diags: Diagnostics,
 ): Promise<CollectedFiles> {
   // `sources/` holds source yml files (Weir ingestion); it is not a dbt path setting.
-  const kindDirs: [FileKind, string[]][] = FILE_KINDS.map((k) => [k, k === 'sources' ? ['sources'] : info.paths[k]]);
+  const kindDirs: [FileKind, string[]][] = FILE_KINDS.map((k) => [
+    k,
+    k === 'sources' ? ['sources'] : info.paths[k],
+  ]);
   const docDirs = info.docsConfigured
     ? [...new Set([...info.paths.docs, ...info.paths.models])]
     : info.paths.docs;

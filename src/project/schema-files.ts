@@ -116,7 +116,14 @@ const SECTION_TYPES: Readonly<Record<string, PatchType>> = {
 };
 
 /** Ingestion keys of a source (interpreted by the ingest layer, see docs/ingestion.md). */
-export const SOURCE_INGEST_KEYS = ['type', 'connection', 'write_disposition', 'schema_contract', 'nested', 'primary_key'];
+export const SOURCE_INGEST_KEYS = [
+  'type',
+  'connection',
+  'write_disposition',
+  'schema_contract',
+  'nested',
+  'primary_key',
+];
 /** Ingestion keys of a source table (a stream). */
 export const TABLE_INGEST_KEYS = [
   'incremental',

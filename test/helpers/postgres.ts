@@ -16,6 +16,7 @@ export interface TestPostgres {
   stop(): Promise<void>;
 }
 
+/** Whether the PostgreSQL binaries are installed (`npm test` installs them first: scripts/ensure-postgres.mjs). */
 export function postgresAvailable(): boolean {
   return existsSync(join(BIN, 'postgres'));
 }
