@@ -1,7 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
-import { WeirError } from '../../core/errors.js';
+import type Database from 'better-sqlite3';
+import { openFeatureDb } from './open-feature-db.js';
 import type {
   AttemptRecord,
   AttemptStatus,
@@ -13,7 +11,6 @@ import type {
   RunHeartbeat,
   TickRecord,
 } from '../../core/orchestration-store.js';
-import { DEFAULT_BUSY_TIMEOUT_MS } from './sqlite-state-store.js';
 
 export interface SqliteOrchestrationStoreOptions {
   readonly busyTimeoutMs?: number;
@@ -31,28 +28,13 @@ export async function openSqliteOrchestrationStore(
   path: string,
   options: SqliteOrchestrationStoreOptions = {},
 ): Promise<OrchestrationStore> {
-  const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
-  if (path !== ':memory:' && !path.startsWith('file:')) mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path, { timeout: busyTimeoutMs });
-  try {
-    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
-    db.pragma('synchronous = NORMAL');
-    const exists = db
-      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'orch_ticks'")
-      .get();
-    if (!exists) {
-      throw new WeirError(
-        ORCH_STORE_NOT_INITIALISED,
-        `The state database ${path} has no orchestration tables`,
-        {
-          hint: 'Open the state store and call init() first (the CLI does this on start): it applies migration 3.',
-        },
-      );
-    }
-  } catch (err) {
-    db.close();
-    throw err;
-  }
+  const db = openFeatureDb(path, {
+    table: 'orch_ticks',
+    code: ORCH_STORE_NOT_INITIALISED,
+    what: 'orchestration',
+    migration: 3,
+    ...(options.busyTimeoutMs !== undefined ? { busyTimeoutMs: options.busyTimeoutMs } : {}),
+  });
   return new SqliteOrchestrationStore(db);
 }
 

@@ -1,10 +1,7 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openFeatureDb } from './open-feature-db.js';
 import type { ColumnSchema } from '../../core/engine.js';
-import { WeirError } from '../../core/errors.js';
 import type { CheckRecord, QualityStore, TableRecord } from '../../core/quality-store.js';
-import { DEFAULT_BUSY_TIMEOUT_MS } from './sqlite-state-store.js';
 
 export const QUALITY_STORE_NOT_INITIALISED = 'WEIR-Q030';
 const DEFAULT_LIMIT = 100;
@@ -17,24 +14,13 @@ export async function openSqliteQualityStore(
   path: string,
   options: { busyTimeoutMs?: number } = {},
 ): Promise<QualityStore> {
-  const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
-  if (path !== ':memory:' && !path.startsWith('file:')) mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path, { timeout: busyTimeoutMs });
-  try {
-    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
-    db.pragma('synchronous = NORMAL');
-    const exists = db
-      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'quality_tables'")
-      .get();
-    if (!exists) {
-      throw new WeirError(QUALITY_STORE_NOT_INITIALISED, `The state database ${path} has no quality tables`, {
-        hint: 'Open the state store and call init() first (the CLI does this on start): it applies migration 2.',
-      });
-    }
-  } catch (err) {
-    db.close();
-    throw err;
-  }
+  const db = openFeatureDb(path, {
+    table: 'quality_tables',
+    code: QUALITY_STORE_NOT_INITIALISED,
+    what: 'quality',
+    migration: 2,
+    ...(options.busyTimeoutMs !== undefined ? { busyTimeoutMs: options.busyTimeoutMs } : {}),
+  });
   return new SqliteQualityStore(db);
 }
 
