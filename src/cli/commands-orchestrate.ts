@@ -243,7 +243,7 @@ export async function commandBackfill(
       force: opts.force === true,
     });
     out(
-      `backfill ${spec.name}: ${plan.all.length} partitions, ${plan.todo.length} to run, ${plan.skipped.length} already done`,
+      `backfill ${spec.name}: ${plan.all.length} partitions, ${plan.pending.length} to run, ${plan.skipped.length} already done`,
     );
     await m.queueBackfill(ctx.orch, plan);
     const parallel = Math.max(1, Number(opts.parallel ?? 1) || 1);

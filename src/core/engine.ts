@@ -5,6 +5,20 @@
 export type SqlValue =
   string | number | bigint | boolean | null | Date | Uint8Array | SqlValue[] | { [k: string]: SqlValue };
 
+/** DuckDB's integer type names (signed and unsigned), for code that classifies column types. */
+export const DUCKDB_INTEGER_TYPES = [
+  'TINYINT',
+  'SMALLINT',
+  'INTEGER',
+  'BIGINT',
+  'HUGEINT',
+  'UTINYINT',
+  'USMALLINT',
+  'UINTEGER',
+  'UBIGINT',
+  'UHUGEINT',
+] as const;
+
 export interface ColumnSchema {
   readonly name: string;
   /** Engine type as the engine spells it, e.g. `BIGINT`, `DECIMAL(18,2)`, `TIMESTAMP WITH TIME ZONE`. */

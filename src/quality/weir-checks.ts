@@ -1,4 +1,4 @@
-import { quoteLiteral, type ColumnSchema, type SqlValue } from '../core/engine.js';
+import { DUCKDB_INTEGER_TYPES, quoteLiteral, type ColumnSchema, type SqlValue } from '../core/engine.js';
 import { WeirError } from '../core/errors.js';
 import { QUALITY_CODES } from './codes.js';
 import type {
@@ -22,18 +22,7 @@ export const WEIR_CHECKS = [
 ] as const;
 export type WeirCheckName = (typeof WEIR_CHECKS)[number];
 
-const INTEGER_TYPES = [
-  'TINYINT',
-  'SMALLINT',
-  'INTEGER',
-  'BIGINT',
-  'HUGEINT',
-  'UTINYINT',
-  'USMALLINT',
-  'UINTEGER',
-  'UBIGINT',
-  'UHUGEINT',
-];
+const INTEGER_TYPES: readonly string[] = DUCKDB_INTEGER_TYPES;
 const LOGICAL_FAMILIES: Readonly<Record<string, readonly string[]>> = {
   integer: INTEGER_TYPES,
   number: [...INTEGER_TYPES, 'FLOAT', 'DOUBLE', 'DECIMAL'],

@@ -1,4 +1,5 @@
 import { relative, sep } from 'node:path';
+import { DUCKDB_INTEGER_TYPES } from '../../core/engine.js';
 
 /*
  * Converts DuckDB's COPY ... RETURN_STATS strings into the JSON values Delta `add.stats` expects.
@@ -9,18 +10,7 @@ import { relative, sep } from 'node:path';
 /** Delta truncates long string stats; a prefix is still a valid lower bound, a truncated max is not. */
 export const MAX_STRING_STAT_CHARS = 32;
 
-const INTEGER_TYPES = new Set([
-  'TINYINT',
-  'SMALLINT',
-  'INTEGER',
-  'BIGINT',
-  'HUGEINT',
-  'UTINYINT',
-  'USMALLINT',
-  'UINTEGER',
-  'UBIGINT',
-  'UHUGEINT',
-]);
+const INTEGER_TYPES = new Set<string>(DUCKDB_INTEGER_TYPES);
 const FLOAT_TYPES = new Set(['FLOAT', 'DOUBLE']);
 const NAIVE_TIMESTAMP_TYPES = new Set(['TIMESTAMP', 'TIMESTAMP_S', 'TIMESTAMP_MS', 'TIMESTAMP_NS']);
 

@@ -9,7 +9,7 @@ export interface BackfillPlan {
   readonly pipeline: string;
   readonly all: readonly PartitionWindowSpec[];
   /** What this backfill runs: every partition in range not already succeeded (all of them with force). */
-  readonly todo: readonly PartitionWindowSpec[];
+  readonly pending: readonly PartitionWindowSpec[];
   readonly skipped: readonly string[];
 }
 
@@ -31,11 +31,11 @@ export async function planBackfill(
       .filter((p: PartitionRecord) => p.status === 'success')
       .map((p) => p.key),
   );
-  const todo = range.force ? all : all.filter((p) => !done.has(p.key));
+  const pending = range.force ? all : all.filter((p) => !done.has(p.key));
   return {
     pipeline: spec.name,
     all,
-    todo,
+    pending,
     skipped: range.force ? [] : all.filter((p) => done.has(p.key)).map((p) => p.key),
   };
 }
@@ -56,7 +56,7 @@ export async function runBackfill(
   runPartition: (p: PartitionWindowSpec) => Promise<boolean>,
   signal?: AbortSignal,
 ): Promise<BackfillResult> {
-  const queue = [...plan.todo];
+  const queue = [...plan.pending];
   // The first partition runs alone: it may create the tables the others then write into.
   const first = queue.shift();
   const succeeded: string[] = [];
@@ -71,7 +71,9 @@ export async function runBackfill(
       else failed.push(p.key);
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(parallel, plan.todo.length || 1)) }, worker));
+  await Promise.all(
+    Array.from({ length: Math.max(1, Math.min(parallel, plan.pending.length || 1)) }, worker),
+  );
   return { succeeded: succeeded.sort(), failed: failed.sort(), skipped: plan.skipped };
 }
 
@@ -82,7 +84,7 @@ export async function queueBackfill(
   now = new Date(),
 ): Promise<void> {
   const at = now.toISOString();
-  for (const p of plan.todo)
+  for (const p of plan.pending)
     await store.putPartition({
       owner: plan.pipeline,
       key: p.key,
