@@ -104,5 +104,7 @@ describe('SIGKILL during a build', () => {
     const final = await checkTables(dir);
     for (const t of TABLES) expect(final[t]?.v).toBe(99);
     expect(existsSync(join(dir, '.weir/weir.duckdb'))).toBe(true);
+    // Catalogs the killed builds were writing are cleaned up by the next build.
+    expect((await readdir(join(dir, '.weir'))).filter((f) => f.includes('.tmp-'))).toEqual([]);
   }, 180_000);
 });

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MINIMAL_PROJECT, addFiles, runCli, writeProject } from './helpers/cli.js';
@@ -182,5 +182,81 @@ select * from {{ ref('src') }}
       { f: '01', t: '05', is_current: false },
       { f: '05', t: null, is_current: true },
     ]);
+  });
+});
+
+describe('tables read in the run that builds them', () => {
+  it('dependents see the types and values a later run reads back from Delta', async () => {
+    const dir = await writeProject({
+      ...MINIMAL_PROJECT(),
+      'models/typed.sql': `{{ config(materialized='table') }}
+select 1::utinyint as u8, 12345678901234567890::hugeint as big, timestamp '2024-05-01 10:30:00' as ts,
+  timestamp_ns '2024-05-01 10:30:00.123456789' as ts_ns, interval 3 day as iv,
+  {'at': timestamp '2024-05-01 10:30:00', 'n': 2::usmallint} as nested, 'x'::varchar as s
+`,
+      'models/seen.sql': `{{ config(materialized='table') }}
+select typeof(u8) as t_u8, typeof(big) as t_big, typeof(ts) as t_ts, typeof(ts_ns) as t_ts_ns,
+  typeof(iv) as t_iv, typeof(nested) as t_nested, typeof(s) as t_s,
+  u8::varchar as v_u8, big::varchar as v_big, epoch_us(ts) as v_ts, epoch_us(ts_ns) as v_ts_ns,
+  iv::varchar as v_iv, epoch_us(nested.at) as v_nested
+from {{ ref('typed') }}
+`,
+    });
+    await build(dir);
+    const sameRun = await query(dir, 'select * from main.seen');
+    // Only the dependent: the upstream table is read from its Delta snapshot.
+    await build(dir, '--select', 'seen');
+    const laterRun = await query(dir, 'select * from main.seen');
+    expect(laterRun).toEqual(sameRun);
+    expect(sameRun[0]).toMatchObject({ t_ts: 'TIMESTAMP WITH TIME ZONE', t_s: 'VARCHAR' });
+    expect(sameRun[0]?.['t_u8']).not.toBe('UTINYINT');
+  });
+
+  it('a table that fails its audit is not read by dependents, and its catalog view stays at the last good version', async () => {
+    const dir = await writeProject({
+      ...MINIMAL_PROJECT(),
+      'models/base.sql': `{{ config(materialized='table') }}
+select * from (values (1), ({{ var('second', 2) }})) t(id)
+`,
+      'models/schema.yml': `version: 2
+models:
+  - name: base
+    columns:
+      - name: id
+        data_tests: [unique]
+`,
+      'models/child.sql': `select count(*) as n from {{ ref('base') }}
+`,
+    });
+    await build(dir);
+    expect(await query(dir, 'select id from main.base order by id')).toEqual([{ id: 1 }, { id: 2 }]);
+    const res = await runCli(['build', '--vars', '{second: 1}'], { cwd: dir });
+    expect(res.code).toBe(1);
+    expect(res.stdout).toMatch(/child.*skipped|SKIP.*child/i);
+    expect(await query(dir, 'select id from main.base order by id')).toEqual([{ id: 1 }, { id: 2 }]);
+    expect(await query(dir, 'select n from main.child')).toEqual([{ n: 2 }]);
+  });
+
+  it('a build of one model after the query catalog was deleted publishes every asset again', async () => {
+    const dir = await writeProject({
+      ...MINIMAL_PROJECT(),
+      'models/a.sql': `{{ config(materialized='table') }}
+select 1 as id
+`,
+      'models/b.sql': `select id + 1 as id from {{ ref('a') }}
+`,
+      'models/c.sql': `{{ config(materialized='table') }}
+select id * 10 as id from {{ ref('b') }}
+`,
+    });
+    await build(dir);
+    await rm(join(dir, '.weir/weir.duckdb'));
+    await build(dir, '--select', 'c');
+    expect(
+      await query(
+        dir,
+        'select (select id from main.a) as a, (select id from main.b) as b, (select id from main.c) as c',
+      ),
+    ).toEqual([{ a: 1, b: 2, c: 20 }]);
   });
 });

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine, EngineSession } from '../src/core/engine.js';
 import { createDuckDbEngine } from '../src/engine/duckdb/duckdb-engine.js';
 import { parseStreamSettings } from '../src/ingest/config.js';
+import { ConversionEngines, conversionOptions } from '../src/ingest/landing/conversion.js';
 import { landStream, type LandingOptions } from '../src/ingest/landing/land.js';
 import { Redactor } from '../src/ingest/redact.js';
 import { PostgresSource } from '../src/ingest/sources/postgres/postgres-source.js';
@@ -187,6 +188,53 @@ line2, "quoted"'),
       expect(rb.rowsLoaded).toBe(9); // ids 1..10 but 5, updated past the end value
       await rm(bounded, { recursive: true, force: true });
     } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('converts on the bounded conversion engine: dead letters keep their source row numbers', async () => {
+    // ~20 MB of rows in one COPY chunk: several 8 MB CSV buffers, read by both DuckDB threads with
+    // insertion order off, yet `row N` must still be the row's place in the COPY output.
+    await pgs.query(`CREATE TABLE wide_v1 (id int PRIMARY KEY, qty int, pad text)`);
+    await pgs.query(`INSERT INTO wide_v1 VALUES (0, 0, 'x')`);
+    await pgs.query(`CREATE TABLE wide_v2 (id int PRIMARY KEY, qty text, pad text)`);
+    await pgs.query(
+      `INSERT INTO wide_v2 SELECT g, CASE WHEN g % 5000 = 0 THEN 'n/a' ELSE g::text END, repeat(md5(g::text), 32)
+         FROM generate_series(1, 20000) g`,
+    );
+    const dir = await mkdtemp(join(tmpdir(), 'weir-pgc-'));
+    const engines = new ConversionEngines((o) => createDuckDbEngine(o), conversionOptions({ threads: 2 }));
+    const lease = await engines.session();
+    const opts: LandingOptions = { lake: new LocalObjectStore(dir), session, convertSession: lease.session };
+    const load = async (table: string) => {
+      const src = new PostgresSource({ url: pgs.url }, new Redactor(), 'pg');
+      try {
+        const s = parseStreamSettings({
+          sourceName: 'pg',
+          streamName: 'wide',
+          source: { type: 'postgres' },
+          table: { table, schema_contract: 'discard_row' },
+          at: { file: 'x.yml' },
+        });
+        return await landStream(opts, { spec: s, connector: src, runId: table });
+      } finally {
+        await src.close();
+      }
+    };
+    try {
+      expect(await load('wide_v1')).toMatchObject({ rowsRead: 1, rowsLoaded: 1 });
+      const r = await load('wide_v2');
+      expect(r).toMatchObject({ rowsRead: 20000, rowsLoaded: 19996, rowsDeadLettered: 4 });
+      const dead = await scan(dir, 'dlq/pg__wide', 'location');
+      const rows = dead.map((d) => [d['location'], (JSON.parse(String(d['payload'])) as { id: number }).id]);
+      expect(rows.sort((a, b) => Number(a[1]) - Number(b[1]))).toEqual(
+        [5000, 10000, 15000, 20000].map((id) => [`pg.wide row ${id}`, id]),
+      );
+      const raw = await scan(dir, 'raw/pg__wide', 'id');
+      expect(raw.length).toBe(19997);
+      expect(raw.every((x) => x['qty'] === x['id'])).toBe(true);
+    } finally {
+      await lease.release();
       await rm(dir, { recursive: true, force: true });
     }
   });

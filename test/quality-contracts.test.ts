@@ -4,11 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine, EngineSession } from '../src/core/engine.js';
 import { createDuckDbEngine } from '../src/engine/duckdb/duckdb-engine.js';
 import { compileCheck } from '../src/quality/compile-checks.js';
+import { parseContract } from '../src/quality/contract-parse.js';
 import {
   bindContracts,
   contractChecks,
   contractMeta,
-  parseContract,
   type ParsedContract,
 } from '../src/quality/contracts.js';
 import { runChecks } from '../src/quality/run-checks.js';

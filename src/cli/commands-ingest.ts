@@ -3,6 +3,7 @@ import type { Logger } from '../core/logger.js';
 import type { StateStore } from '../core/state-store.js';
 import type { StreamSettings } from '../ingest/config.js';
 import type { LandedStream } from '../ingest/ingestor.js';
+import type { OpenConversionEngine } from '../ingest/landing/conversion.js';
 import type { ObjectStore } from '../lake/object-store.js';
 import type { SourceIngestor } from '../orchestrate/run.js';
 import type { Project, SourceTable } from '../project/types.js';
@@ -91,6 +92,18 @@ async function commandDiscover(name: string, opts: Record<string, unknown>): Pro
   }
 }
 
+/**
+ * The embedded DuckDB bulk ingest converts on: its own database, so its thread and memory bounds
+ * leave the run's engine (models built at the same time) alone.
+ */
+export function openConversionEngine(logger: Logger): OpenConversionEngine {
+  return async (options) => {
+    const { createDuckDbEngine } = await import('../engine/duckdb/duckdb-engine.js');
+    const { withRuntime } = await import('../engine/runtime-engine.js');
+    return withRuntime(await createDuckDbEngine({ ...options, logger }), logger.child({ conversion: true }));
+  };
+}
+
 /** The ingestor `executeRun` loads source nodes with; lands, then mirrors the cursor to the state store. */
 export async function makeSourceIngestor(
   project: Project,
@@ -107,6 +120,7 @@ export async function makeSourceIngestor(
     env,
     projectRoot: project.root,
     checkpointInterval: project.weir.checkpointInterval,
+    openConversionEngine: openConversionEngine(logger),
     onLanded: async (l: LandedStream) => {
       const nodeId =
         [...byId.values()].find((s) => s.sourceName === l.spec.sourceName && s.name === l.spec.streamName)

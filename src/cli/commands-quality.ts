@@ -78,8 +78,15 @@ export async function projectContracts(
   env: Record<string, string | undefined> = process.env,
 ): Promise<ContractSet> {
   const { loadContracts } = await import('../orchestrate/audit.js');
-  const officialSchema = await readOfficialSchema(project, env);
-  const set = loadContracts(manifest, project.contracts, officialSchema ? { officialSchema } : {});
+  const parsed = [];
+  if (project.contracts.length > 0) {
+    // YAML, zod and ajv load only for projects with contracts.
+    const { parseContract } = await import('../quality/contract-parse.js');
+    const officialSchema = await readOfficialSchema(project, env);
+    for (const f of project.contracts)
+      parsed.push(parseContract(f, officialSchema ? { officialSchema } : {}));
+  }
+  const set = loadContracts(manifest, parsed);
   const errors = set.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length) throw new DiagnosticsError(errors);
   for (const d of set.diagnostics) warn(formatDiagnostic(d));

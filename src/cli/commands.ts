@@ -1,30 +1,27 @@
 import { existsSync } from 'node:fs';
-import { cp, mkdir, readdir, rename, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, rename } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pc from 'picocolors';
 import type { EngineSession, QueryResult } from '../core/engine.js';
-import type { ResourceType } from '../core/graph.js';
 import type { Logger } from '../core/logger.js';
 import { WeirError } from '../core/errors.js';
-import { select } from '../core/selection.js';
-import { createLogger, type LogFormat } from '../observe/logger.js';
+import { createLogger } from '../observe/logger.js';
 import { writeManifestJson, writeRunResultsJson } from '../orchestrate/artifacts.js';
-import { Compiler } from '../orchestrate/compile.js';
-import { assetName, targetContext, type ManifestNode } from '../orchestrate/manifest.js';
-import { publishQueryCatalog, viewStatements } from '../orchestrate/query-catalog.js';
-import { executeRun, newRunId, tablePathOf, type RunCommand, type RunEvent } from '../orchestrate/run.js';
+import { assetName } from '../orchestrate/manifest.js';
+import { CatalogPublisher, viewStatements } from '../orchestrate/query-catalog.js';
+import { executeRun, type NodeResult, type RunCommand, type RunEvent } from '../orchestrate/run.js';
 import { TableHandle } from '../orchestrate/table-handle.js';
 import { QualityGate, validateChecks } from '../orchestrate/audit.js';
 import type { HistoryEntry } from '../lake/delta/operations/history.js';
-import { formatDuration, formatValue, jsonReplacer, renderTable } from './format.js';
+import { formatDuration, formatValue, jsonReplacer, out, renderTable, warnLine } from './format.js';
 import { Progress, summaryLines } from './progress.js';
 import type * as RuntimeModuleNs from './runtime.js';
 import type { Runtime } from './runtime.js';
 
 type RuntimeModule = typeof RuntimeModuleNs;
-import { openWorkspace, type ProjectOptions, type Workspace } from './workspace.js';
+import { openWorkspace, type CommonOptions, type Workspace } from './workspace.js';
 import { makeSourceIngestor } from './commands-ingest.js';
 import {
   collectCheckResults,
@@ -38,21 +35,6 @@ import {
 
 /** DuckDB and SQLite load only for commands that need them. */
 const runtime = (): Promise<RuntimeModule> => import('./runtime.js');
-
-interface CommonOptions extends ProjectOptions {
-  readonly logFormat?: LogFormat;
-  readonly debug?: boolean;
-  readonly select?: string[];
-  readonly exclude?: string[];
-  readonly output?: string;
-}
-
-const out = (text: string): void => {
-  process.stdout.write(`${text}\n`);
-};
-const warnLine = (text: string): void => {
-  process.stderr.write(`${pc.yellow(text)}\n`);
-};
 
 function makeLogger(opts: CommonOptions): Logger {
   const format = opts.logFormat ?? 'text';
@@ -89,14 +71,20 @@ export async function commandRun(
   const threads = opts.threads ?? project.weir.threads ?? project.target.threads ?? availableParallelism();
   const rt = await (await runtime()).openRuntime(project, logger);
   let closeQualityStore = async (): Promise<void> => {};
+  let catalog: RunCatalogWriter | undefined;
   try {
     const json = opts.logFormat === 'json';
     // With --output json|junit stdout carries only the results document; progress goes to stderr.
     const results = command === 'test' || command === 'build' ? resultFormat(opts.output) : undefined;
     const progressOut = results === 'json' || results === 'junit' ? process.stderr : process.stdout;
     const progress = json ? undefined : new Progress(progressOut, progressOut.isTTY === true);
+    // The next query catalog is written while the run goes on (not after it).
+    catalog = command === 'test' ? undefined : await openCatalog(ws, rt, logger);
+    const publishing = catalog;
     const onEvent = (e: RunEvent): void => {
       if (e.type === 'run_started') quality.runId = e.runId;
+      if (publishing && e.type === 'node_finished' && e.result?.status === 'success')
+        publishing.add(e.result);
       progress?.handle(e);
       if (json && e.type === 'node_finished' && e.result) {
         const r = e.result;
@@ -165,12 +153,7 @@ export async function commandRun(
     );
     await writeManifestJson(targetDir, manifest, summary.runId, compiled);
     await writeRunResultsJson(targetDir, summary, args);
-    if (command !== 'test') {
-      const changed = new Set(
-        summary.results.filter((r) => r.status === 'success' && r.asset !== null).map((r) => r.asset ?? ''),
-      );
-      await publishCatalog(ws, rt, logger, changed);
-    }
+    await catalog?.finish();
     if (results)
       printCheckResults({
         command,
@@ -186,34 +169,61 @@ export async function commandRun(
         summaryOut(line);
     process.exitCode = summary.status === 'success' ? 0 : 1;
   } finally {
+    await catalog?.abandon();
     await closeQualityStore();
     await rt.close();
   }
 }
 
-async function publishCatalog(
-  ws: Workspace,
-  rt: Runtime,
-  logger: Logger,
-  changed: ReadonlySet<string>,
-): Promise<void> {
+interface RunCatalogWriter {
+  add(result: NodeResult): void;
+  finish(): Promise<void>;
+  abandon(): Promise<void>;
+}
+
+/**
+ * The query catalog a run publishes: started from the current one (or from every asset the
+ * state store knows), fed each asset as its node succeeds, renamed into place by `finish`.
+ */
+async function openCatalog(ws: Workspace, rt: Runtime, logger: Logger): Promise<RunCatalogWriter> {
+  await mkdir(dirname(ws.project.target.catalogPath), { recursive: true });
+  const publisher = await CatalogPublisher.open({
+    catalogPath: ws.project.target.catalogPath,
+    openFileEngine: async (path) => (await runtime()).createDuckDbEngine({ path }),
+    logger,
+  });
+  // Reads Delta logs for assets whose result does not carry their view's SQL.
   const session = await rt.engine.session();
-  try {
-    await mkdir(dirname(ws.project.target.catalogPath), { recursive: true });
-    await publishQueryCatalog({
-      catalogPath: ws.project.target.catalogPath,
-      entries: await rt.state.listCatalog(),
+  const statementsOf = (assets?: ReadonlySet<string>) => async (): Promise<readonly string[]> => {
+    const entries = await rt.state.listCatalog();
+    return viewStatements({
+      entries: assets ? entries.filter((e) => assets.has(e.asset)) : entries,
       order: assetOrder(ws),
       lake: rt.lake,
       checkpointInterval: ws.project.weir.checkpointInterval,
       session,
-      openFileEngine: async (path) => (await runtime()).createDuckDbEngine({ path }),
-      logger,
-      changed,
     });
-  } finally {
-    session.close();
-  }
+  };
+  if (!publisher.copied) publisher.addStatements(statementsOf());
+  let open = true;
+  const close = async (how: 'finish' | 'abandon'): Promise<void> => {
+    if (!open) return;
+    open = false;
+    try {
+      await (how === 'finish' ? publisher.finish() : publisher.abandon());
+    } finally {
+      session.close();
+    }
+  };
+  return {
+    add: (r) => {
+      if (r.asset === null) return;
+      if (r.catalogSql !== undefined) publisher.addView(r.asset, r.catalogSql);
+      else publisher.addStatements(statementsOf(new Set([r.asset])));
+    },
+    finish: () => close('finish'),
+    abandon: () => close('abandon'),
+  };
 }
 
 function assetOrder(ws: Workspace): string[] {
@@ -222,104 +232,6 @@ function assetOrder(ws: Workspace): string[] {
     .map((id) => ws.manifest.nodes.get(id))
     .map((n) => (n ? assetName(n) : null))
     .filter((a): a is string => a !== null);
-}
-
-export async function commandCompile(opts: CommonOptions): Promise<void> {
-  const ws = await openWorkspace(opts, warnLine);
-  const { project, manifest } = ws;
-  const { ids, warnings } = select(manifest.graph, {
-    ...(opts.select ? { select: opts.select } : {}),
-    ...(opts.exclude ? { exclude: opts.exclude } : {}),
-    resourceTypes: ['model', 'snapshot', 'test', 'analysis'],
-  });
-  for (const w of warnings) warnLine(w);
-  const invocationId = newRunId();
-  const compiler = new Compiler({
-    manifest,
-    templates: ws.templates,
-    vars: ws.vars,
-    env: ws.env,
-    target: targetContext(project),
-    runStartedAt: new Date(),
-    invocationId,
-    // No database: an incremental model compiles incrementally when its table is in the lake.
-    isIncremental: (n) =>
-      n.relation !== null && existsSync(join(project.weir.lakeRoot, tablePathOf(n.relation), '_delta_log')),
-  });
-  const compiled = new Map<string, string>();
-  const targetDir = join(project.root, project.paths.target);
-  const files = new Map<string, string>();
-  for (const id of ids) {
-    const node = manifest.nodes.get(id);
-    if (
-      !node ||
-      (node.resourceType === 'model' && node.config.materialized === 'ephemeral' && ids.length > 1)
-    )
-      continue;
-    const sql = compiler.compile(node);
-    compiled.set(id, sql);
-    const file = join(
-      targetDir,
-      'compiled',
-      project.name,
-      node.resourceType === 'test' && node.test?.kind === 'generic'
-        ? join(node.path, `${node.name}.sql`)
-        : node.path,
-    );
-    files.set(file, `${sql}\n`);
-  }
-  const dirs = new Set([...files.keys()].map((f) => dirname(f)));
-  await Promise.all([...dirs].map((d) => mkdir(d, { recursive: true })));
-  await Promise.all([...files].map(([file, text]) => writeFile(file, text)));
-  await writeManifestJson(targetDir, manifest, invocationId, compiled);
-  // `weir compile -s one_model` prints its SQL, as dbt does; tests selected with it do not count.
-  const primary = [...compiled.keys()].filter((id) => manifest.nodes.get(id)?.resourceType !== 'test');
-  if (opts.output === 'json') {
-    out(JSON.stringify(Object.fromEntries(compiled), null, 2));
-  } else if (primary.length === 1) {
-    out(compiled.get(primary[0] ?? '') ?? '');
-  } else {
-    out(
-      `Compiled ${compiled.size} nodes into ${relative(process.cwd(), join(targetDir, 'compiled')) || '.'}`,
-    );
-  }
-}
-
-export async function commandLs(opts: CommonOptions & { resourceType?: string[] }): Promise<void> {
-  const ws = await openWorkspace(opts, warnLine);
-  const { ids, warnings } = select(ws.manifest.graph, {
-    ...(opts.select ? { select: opts.select } : {}),
-    ...(opts.exclude ? { exclude: opts.exclude } : {}),
-    ...(opts.resourceType ? { resourceTypes: opts.resourceType as ResourceType[] } : {}),
-  });
-  for (const w of warnings) warnLine(w);
-  const nodes = ids.map((id) => ws.manifest.nodes.get(id)).filter((n): n is ManifestNode => n !== undefined);
-  switch (opts.output) {
-    case 'json':
-      for (const n of nodes) {
-        out(
-          JSON.stringify({
-            unique_id: n.id,
-            name: n.name,
-            resource_type: n.resourceType,
-            asset: assetName(n),
-            path: n.path,
-            tags: n.tags,
-            materialized: n.config.materialized,
-            depends_on: n.dependsOn,
-          }),
-        );
-      }
-      break;
-    case 'path':
-      for (const n of nodes) out(n.path);
-      break;
-    case 'asset':
-      for (const n of nodes) out(assetName(n) ?? n.id);
-      break;
-    default:
-      for (const n of nodes) out(n.resourceType === 'source' ? `${n.sourceName}.${n.name}` : n.fqn.join('.'));
-  }
 }
 
 /** Resolves `schema.name`, a model/seed/snapshot name, or `source.table`. */

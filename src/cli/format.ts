@@ -1,5 +1,15 @@
 import pc from 'picocolors';
 
+/** A line on stdout: command output. */
+export function out(text: string): void {
+  process.stdout.write(`${text}\n`);
+}
+
+/** A warning line on stderr. */
+export function warnLine(text: string): void {
+  process.stderr.write(`${pc.yellow(text)}\n`);
+}
+
 /** Renders rows as an aligned text table (for `show`, `query`, `runs`, `ls`). */
 export function renderTable(
   columns: readonly string[],

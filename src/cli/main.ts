@@ -3,6 +3,7 @@ import { formatDiagnostic, DiagnosticsError } from '../core/diagnostics.js';
 import { WeirError, formatError, isWeirError } from '../core/errors.js';
 import { LOG_FORMATS } from '../observe/logger.js';
 import type * as CommandsModule from './commands.js';
+import type * as ProjectCommandsModule from './commands-project.js';
 import { VERSION } from './version.js';
 import { registerOrchestrateCommands } from './commands-orchestrate.js';
 import { registerIngestCommands } from './commands-ingest.js';
@@ -49,8 +50,10 @@ export function buildProgram(): Command {
     .description('create a working e-commerce example project')
     .action(async (dir: string, opts: { force?: boolean }) => (await commands()).commandInit(dir, opts));
 
-  // Commands load their modules when they run: `weir compile` never loads DuckDB or SQLite.
+  // Commands load their modules when they run: `weir compile` and `weir ls` load neither the
+  // runner nor DuckDB or SQLite.
   const commands = (): Promise<typeof CommandsModule> => import('./commands.js');
+  const projectCommands = (): Promise<typeof ProjectCommandsModule> => import('./commands-project.js');
   for (const command of ['build', 'run', 'seed', 'snapshot', 'test'] as const) {
     const describe: Record<string, string> = {
       build: 'load seeds, build models and snapshots and run their tests, in dependency order',
@@ -72,7 +75,7 @@ export function buildProgram(): Command {
     SELECT_OPTIONS,
   )
     .option('--output <format>', 'text or json', 'text')
-    .action(async (opts) => (await commands()).commandCompile(opts));
+    .action(async (opts) => (await projectCommands()).commandCompile(opts));
 
   withOptions(
     program.command('ls').alias('list').description('list the selected nodes'),
@@ -85,7 +88,7 @@ export function buildProgram(): Command {
         .choices(['name', 'path', 'asset', 'json'])
         .default('name'),
     )
-    .action(async (opts) => (await commands()).commandLs(opts));
+    .action(async (opts) => (await projectCommands()).commandLs(opts));
 
   withOptions(
     program

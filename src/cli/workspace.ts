@@ -1,10 +1,12 @@
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import type * as Yaml from 'yaml';
 import { DiagnosticsError, formatDiagnostic, type Diagnostic } from '../core/diagnostics.js';
 import { WeirError } from '../core/errors.js';
 import { buildManifest, type Manifest } from '../orchestrate/manifest.js';
 import { loadProject } from '../project/load-project.js';
 import type { Project } from '../project/types.js';
+import type { LogFormat } from '../observe/logger.js';
 import { TemplateEngine } from '../sql/index.js';
 
 /** Options every project command takes (one declarative table, see main.ts). */
@@ -13,6 +15,15 @@ export interface ProjectOptions {
   readonly profilesDir?: string;
   readonly target?: string;
   readonly vars?: string;
+}
+
+/** What most commands take on top of the project options. */
+export interface CommonOptions extends ProjectOptions {
+  readonly logFormat?: LogFormat;
+  readonly debug?: boolean;
+  readonly select?: string[];
+  readonly exclude?: string[];
+  readonly output?: string;
 }
 
 export interface Workspace {
@@ -25,9 +36,11 @@ export interface Workspace {
 
 export function parseVars(text: string | undefined): Record<string, unknown> {
   if (!text) return {};
+  // The yaml package loads only when --vars is given: its start-up is a large part of `weir compile`.
+  const { parse } = createRequire(import.meta.url)('yaml') as typeof Yaml;
   let value: unknown;
   try {
-    value = parseYaml(text);
+    value = parse(text);
   } catch (err) {
     throw new WeirError('WEIR-U003', `--vars is not valid YAML: ${(err as Error).message.split('\n')[0]}`, {
       hint: `pass a mapping, e.g. --vars '{start_date: "2024-01-01"}'`,

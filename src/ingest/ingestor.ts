@@ -4,6 +4,13 @@ import { DeltaTable } from '../lake/delta/table.js';
 import type { ObjectStore } from '../lake/object-store.js';
 import { parseStreamSettings, type StreamSettings } from './config.js';
 import { openConnector } from './connectors.js';
+import {
+  ConversionEngines,
+  conversionOptions,
+  type ConversionEngineOptions,
+  type ConversionLease,
+  type OpenConversionEngine,
+} from './landing/conversion.js';
 import { landStream, type LoadReport } from './landing/land.js';
 import { Redactor } from './redact.js';
 import { resolvedSchema, streamTableName, type DiscoveredStream, type StreamSpec } from './types.js';
@@ -15,6 +22,13 @@ export interface IngestorOptions {
   readonly projectRoot: string;
   readonly checkpointInterval?: number;
   readonly chunkRows?: number;
+  /**
+   * Opens the engine Postgres COPY chunks are converted on (bounded threads and memory, see
+   * landing/conversion.ts). Without it they are converted on the run's session, with its settings.
+   */
+  readonly openConversionEngine?: OpenConversionEngine;
+  /** Overrides of the conversion engine's defaults (2 threads, DuckDB's memory_limit). */
+  readonly conversion?: Partial<ConversionEngineOptions>;
   /** Called after a stream landed (mirror the cursor and counts to the state store); values are redacted. */
   readonly onLanded?: (landed: LandedStream) => Promise<void>;
 }
@@ -42,7 +56,13 @@ const VIEW_ATTEMPTS = 5;
 
 /** Loads streams into the raw zone and publishes the asset `source()` resolves to as a view. */
 export class Ingestor {
-  constructor(private readonly options: IngestorOptions) {}
+  private readonly conversion: ConversionEngines | undefined;
+
+  constructor(private readonly options: IngestorOptions) {
+    this.conversion = options.openConversionEngine
+      ? new ConversionEngines(options.openConversionEngine, conversionOptions(options.conversion))
+      : undefined;
+  }
 
   async ingest(
     settings: StreamSettings,
@@ -58,11 +78,15 @@ export class Ingestor {
         projectRoot: this.options.projectRoot,
       });
       let report: LoadReport;
+      let convert: ConversionLease | undefined;
       try {
+        // Only Postgres streams arrive as bulk files DuckDB converts whole; the others are parsed in JS.
+        if (spec.type === 'postgres') convert = await this.conversion?.session();
         report = await landStream(
           {
             lake: this.options.lake,
             session,
+            ...(convert ? { convertSession: convert.session } : {}),
             logger: this.options.logger ?? silentLogger,
             ...(this.options.checkpointInterval
               ? { checkpointInterval: this.options.checkpointInterval }
@@ -73,6 +97,7 @@ export class Ingestor {
         );
       } finally {
         await connector.close();
+        await convert?.release();
       }
       const schema = resolvedSchema(spec.writeDisposition);
       const path = `${schema}/${streamTableName(spec)}`;

@@ -18,9 +18,8 @@ import {
   bindContracts,
   contractChecks,
   contractMeta,
-  parseContract,
   type ContractBinding,
-  type ContractFile,
+  type ParseContractResult,
   type ParsedContract,
 } from '../quality/contracts.js';
 import type { CheckHistory, CheckResult, CheckSpec, CheckTarget, HistoryPoint } from '../quality/types.js';
@@ -561,7 +560,7 @@ async function candidateRows(c: CommitCandidate): Promise<number> {
 /** The table as the commit would leave it: current files minus removed ones, plus the new files. */
 async function candidateSql(c: CommitCandidate): Promise<string> {
   const fresh = c.files.map((f) => f.path);
-  if (c.mode === 'overwrite') return filesSql(fresh, c);
+  if (c.mode === 'overwrite') return c.relation ? `SELECT * FROM ${c.relation}` : filesSql(fresh, c);
   if (c.mode === 'append' && (await c.table.exists())) {
     return fresh.length
       ? `SELECT * FROM (${await c.table.scanSql()}) UNION ALL BY NAME SELECT * FROM (${filesSql(fresh, c)})`
@@ -618,15 +617,10 @@ export interface ContractSet {
  * assets, and records each bound contract in its node's `meta.contract` (classification, SLA,
  * owner), which manifest.json carries to the catalog.
  */
-export function loadContracts(
-  manifest: Manifest,
-  files: readonly ContractFile[],
-  options: { officialSchema?: object } = {},
-): ContractSet {
+export function loadContracts(manifest: Manifest, parsed: readonly ParseContractResult[]): ContractSet {
   const diagnostics: Diagnostic[] = [];
   const contracts: ParsedContract[] = [];
-  for (const f of files) {
-    const r = parseContract(f, options);
+  for (const r of parsed) {
     diagnostics.push(...r.diagnostics);
     if (r.contract) contracts.push(r.contract);
   }

@@ -89,6 +89,8 @@ export class Compiler {
     const { manifest } = this.options;
     const ctes: string[] = [];
     const config: Record<string, unknown> = { ...node.config };
+    const isIncremental = this.options.isIncremental;
+    let incremental: boolean | undefined;
     const ctx: RenderContext = {
       file: node.path,
       lineOffset: node.lineOffset,
@@ -119,7 +121,11 @@ export class Compiler {
       vars: this.options.vars,
       env: this.options.env,
       target: this.options.target,
-      isIncremental: node.resourceType === 'model' && this.options.isIncremental(node),
+      // Asked only when the template calls is_incremental(): the answer may cost a file system look-up.
+      get isIncremental(): boolean {
+        incremental ??= node.resourceType === 'model' && isIncremental(node);
+        return incremental;
+      },
       ...(node.relation
         ? { thisRelation: makeRelation(node.relation.schema, node.relation.identifier) }
         : {}),

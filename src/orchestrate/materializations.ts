@@ -6,7 +6,9 @@ import {
   type WrittenFile,
 } from '../core/engine.js';
 import { WeirError } from '../core/errors.js';
+import { deltaRoundTripType, writeCastExpr } from '../lake/delta/schema.js';
 import type { ManifestNode } from './manifest.js';
+import { HOT_TABLE_MAX_PREVIOUS_ROWS, qualified, type RelationName, type RunCatalog } from './run-catalog.js';
 import type { TableHandle } from './table-handle.js';
 
 /**
@@ -23,6 +25,11 @@ export interface MaterializeContext {
   readonly fullRefresh: boolean;
   /** The partition a partitioned run builds (`incremental_strategy='insert_overwrite'`). */
   readonly partition?: PartitionWindow;
+  /**
+   * Where a `table` build may keep an in-memory copy of what it committed, under the asset's
+   * name in the run's engine, for downstream nodes to read.
+   */
+  readonly inMemory?: { readonly catalog: RunCatalog; readonly relation: RelationName };
 }
 
 /** A partition: a key, and for time partitions the window in the partition's wall-clock time. */
@@ -40,6 +47,8 @@ export interface MaterializeResult {
   /** The version committed, or null when nothing changed (no commit made). */
   readonly version: number | null;
   readonly message: string;
+  /** True when the asset's name in the run's engine now holds the in-memory copy. */
+  readonly inMemory?: boolean;
 }
 
 const SRC = '__weir_src';
@@ -74,10 +83,76 @@ export async function materializeTable(
   ctx: MaterializeContext,
   operation = 'CREATE OR REPLACE TABLE',
 ): Promise<MaterializeResult> {
+  if (ctx.inMemory?.catalog.hasRoom() && (await ctx.table.rowCount()) <= HOT_TABLE_MAX_PREVIOUS_ROWS) {
+    return materializeTableInMemory(ctx, ctx.inMemory, operation);
+  }
   const { files, columns } = await ctx.table.write(ctx.session, ctx.sql);
   const version = await ctx.table.overwrite(files, columns, { operation });
   const { rows, bytes } = sumFiles(files);
   return { rows, bytes, version, message: `${operation.toLowerCase()}: ${rows} rows` };
+}
+
+/**
+ * A table built in the run's engine first (`CREATE TABLE AS`, as a plain DuckDB build would),
+ * then written to Parquet from memory and committed. The result's schema comes from the catalog
+ * instead of a separate bind of the model's SQL, and once committed the copy takes the asset's
+ * name, so dependents and tests read memory. Columns whose type Delta stores differently are
+ * read through a typing view, so dependents see exactly the types a later read of the Delta table
+ * gives. Anything but a clean commit of exactly these rows (a failure, quarantined rows) drops
+ * the copy; the caller then points the name at the Delta snapshot as usual.
+ */
+async function materializeTableInMemory(
+  ctx: MaterializeContext,
+  target: NonNullable<MaterializeContext['inMemory']>,
+  operation: string,
+): Promise<MaterializeResult> {
+  const { session, table } = ctx;
+  const { catalog, relation } = target;
+  const staged = catalog.stagingName(relation);
+  const stagedName = qualified(staged);
+  let adopted = false;
+  try {
+    await session.exec(`CREATE TABLE ${stagedName} AS ${ctx.sql.replace(/[\s;]+$/, '')}`);
+    const columns = await session.describe(`SELECT * FROM ${stagedName}`);
+    const retyped = columns.some((c) => deltaRoundTripType(c) !== c.type);
+    const typedSelect = retyped
+      ? columns
+          .map((c) => {
+            const type = deltaRoundTripType(c);
+            return type === c.type
+              ? quoteIdent(c.name)
+              : `CAST(${writeCastExpr(c) ?? quoteIdent(c.name)} AS ${type}) AS ${quoteIdent(c.name)}`;
+          })
+          .join(', ')
+      : undefined;
+    const source = typedSelect ? `SELECT ${typedSelect} FROM ${stagedName}` : `SELECT * FROM ${stagedName}`;
+    const { files, columns: finalColumns } = await table.write(
+      session,
+      source,
+      columns.map((c) => ({ name: c.name, type: deltaRoundTripType(c) })),
+    );
+    const committed = await table.overwriteWith(
+      files,
+      finalColumns,
+      { operation },
+      typedSelect ? `(${source})` : stagedName,
+    );
+    const { rows, bytes } = sumFiles(committed.files);
+    if (committed.files === files) {
+      // A rough size of the copy, for the engine's memory budget (no catalog scan needed).
+      const estimate = rows * finalColumns.length * 16;
+      adopted = await catalog.adoptTable(session, relation, staged, estimate, typedSelect);
+    }
+    return {
+      rows,
+      bytes,
+      version: committed.version,
+      message: `${operation.toLowerCase()}: ${rows} rows`,
+      inMemory: adopted,
+    };
+  } finally {
+    if (!adopted) await catalog.discard(session, staged);
+  }
 }
 
 export async function materializeIncremental(ctx: MaterializeContext): Promise<MaterializeResult> {

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { copyFile, rename, rm } from 'node:fs/promises';
+import { copyFile, readdir, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import type { Engine, EngineSession } from '../core/engine.js';
 import { quoteIdent } from '../core/engine.js';
 import { errorMessage } from '../core/errors.js';
@@ -14,8 +15,7 @@ import { TableHandle } from './table-handle.js';
  * latest committed data. It is rebuilt into a temporary file and renamed into place, so a
  * reader never sees it half written.
  */
-export interface PublishCatalogOptions {
-  readonly catalogPath: string;
+export interface CatalogSources {
   readonly entries: readonly CatalogEntry[];
   /** Asset names in dependency order (views after what they read). */
   readonly order: readonly string[];
@@ -23,19 +23,17 @@ export interface PublishCatalogOptions {
   readonly checkpointInterval: number;
   /** Session of the run's engine, used to read Delta logs. */
   readonly session: EngineSession;
+}
+
+export interface CatalogFileOptions {
+  readonly catalogPath: string;
   /** Opens a DuckDB engine on a file. */
   readonly openFileEngine: (path: string) => Promise<Engine>;
   readonly logger: Logger;
-  /**
-   * Assets this run changed. When given and a catalog exists, it is copied and only these views
-   * are replaced: the others still point at their unchanged snapshots.
-   */
-  readonly changed?: ReadonlySet<string>;
 }
 
-export async function viewStatements(
-  options: Pick<PublishCatalogOptions, 'entries' | 'order' | 'lake' | 'checkpointInterval' | 'session'>,
-): Promise<string[]> {
+/** The statements creating the views of `entries`, schemas first, in dependency order. */
+export async function viewStatements(options: CatalogSources): Promise<string[]> {
   const rank = new Map(options.order.map((a, i) => [a, i]));
   const entries = [...options.entries].sort(
     (a, b) =>
@@ -69,41 +67,132 @@ export async function viewStatements(
   return statements;
 }
 
-export async function publishQueryCatalog(
-  options: PublishCatalogOptions,
-): Promise<{ views: number; failed: string[] }> {
-  const tmp = `${options.catalogPath}.tmp-${process.pid}`;
-  await rm(tmp, { force: true });
-  await rm(`${tmp}.wal`, { force: true });
-  const incremental = options.changed !== undefined && existsSync(options.catalogPath);
-  if (incremental) await copyFile(options.catalogPath, tmp);
-  const statements = await viewStatements(
-    incremental
-      ? { ...options, entries: options.entries.filter((e) => options.changed?.has(e.asset)) }
-      : options,
-  );
-  const engine = await options.openFileEngine(tmp);
-  const failed: string[] = [];
-  let views = 0;
-  try {
-    const session = await engine.session();
+/**
+ * Builds the next query catalog beside the current one while a run goes on: it starts from a
+ * copy of the current catalog (or, when there is none, from views of every asset the state
+ * store knows), takes each asset's view as soon as its node finishes, and is renamed into place
+ * by `finish`. Views are created in the order they arrive, which for a run's finished nodes is a
+ * dependency order. The work overlaps the run instead of following it.
+ */
+export class CatalogPublisher {
+  private queue: Promise<void> = Promise.resolve();
+  private views = 0;
+  private readonly failed: string[] = [];
+  private readonly schemas = new Set<string>();
+
+  private constructor(
+    private readonly options: CatalogFileOptions,
+    private readonly tmp: string,
+    private readonly engine: Engine,
+    private readonly session: EngineSession,
+    /** Whether the catalog started as a copy of the current one. */
+    readonly copied: boolean,
+  ) {}
+
+  static async open(options: CatalogFileOptions): Promise<CatalogPublisher> {
+    const tmp = `${options.catalogPath}.tmp-${process.pid}`;
+    await removeStaleCopies(options.catalogPath);
+    await rm(tmp, { force: true });
+    await rm(`${tmp}.wal`, { force: true });
+    const copied = existsSync(options.catalogPath);
+    if (copied) await copyFile(options.catalogPath, tmp);
+    const engine = await options.openFileEngine(tmp);
     try {
-      for (const sql of statements) {
-        try {
-          await session.exec(sql);
-          if (sql.startsWith('CREATE OR REPLACE VIEW')) views++;
-        } catch (err) {
-          failed.push(sql.slice(0, 120));
-          options.logger.warn('catalog view not created', { error: errorMessage(err) });
-        }
-      }
-      await session.exec('CHECKPOINT');
-    } finally {
-      session.close();
+      const session = await engine.session();
+      return new CatalogPublisher(options, tmp, engine, session, copied);
+    } catch (err) {
+      await engine.close();
+      throw err;
     }
-  } finally {
-    await engine.close();
   }
-  await rename(tmp, options.catalogPath);
-  return { views, failed };
+
+  /** Queues statements, or a function giving them when their turn comes. */
+  addStatements(statements: readonly string[] | (() => Promise<readonly string[]>)): void {
+    this.queue = this.queue.then(async () => {
+      let list: readonly string[];
+      try {
+        list = typeof statements === 'function' ? await statements() : statements;
+      } catch (err) {
+        this.options.logger.warn('catalog views not created', { error: errorMessage(err) });
+        return;
+      }
+      for (const sql of list) await this.exec(sql);
+    });
+  }
+
+  /** Queues the view of one asset, given what it selects. */
+  addView(asset: string, sql: string): void {
+    const dot = asset.indexOf('.');
+    const schema = asset.slice(0, dot);
+    const statements: string[] = [];
+    if (!this.schemas.has(schema)) {
+      this.schemas.add(schema);
+      statements.push(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+    }
+    statements.push(
+      `CREATE OR REPLACE VIEW ${quoteIdent(schema)}.${quoteIdent(asset.slice(dot + 1))} AS ${sql}`,
+    );
+    this.addStatements(statements);
+  }
+
+  private async exec(sql: string): Promise<void> {
+    try {
+      await this.session.exec(sql);
+      if (sql.startsWith('CREATE OR REPLACE VIEW')) this.views++;
+    } catch (err) {
+      this.failed.push(sql.slice(0, 120));
+      this.options.logger.warn('catalog view not created', { error: errorMessage(err) });
+    }
+  }
+
+  /** Waits for the queued views, then puts the new catalog in place of the old one. */
+  async finish(): Promise<{ views: number; failed: string[] }> {
+    try {
+      await this.queue;
+      await this.session.exec('CHECKPOINT');
+    } finally {
+      await this.close();
+    }
+    await rename(this.tmp, this.options.catalogPath);
+    return { views: this.views, failed: [...this.failed] };
+  }
+
+  /** Drops the new catalog; the current one stays as it was. */
+  async abandon(): Promise<void> {
+    await this.queue;
+    await this.close();
+    await rm(this.tmp, { force: true });
+    await rm(`${this.tmp}.wal`, { force: true });
+  }
+
+  private async close(): Promise<void> {
+    this.session.close();
+    await this.engine.close();
+  }
+}
+
+/** Removes catalogs left half written by processes that were killed (their pid is gone). */
+async function removeStaleCopies(catalogPath: string): Promise<void> {
+  const prefix = `${basename(catalogPath)}.tmp-`;
+  let names: string[];
+  try {
+    names = await readdir(dirname(catalogPath));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number.parseInt(name.slice(prefix.length), 10);
+    if (!Number.isInteger(pid) || pid === process.pid || isAlive(pid)) continue;
+    await rm(join(dirname(catalogPath), name), { force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { quoteIdent, quoteLiteral, type Engine, type EngineSession } from '../core/engine.js';
+import { quoteLiteral, type Engine, type EngineSession } from '../core/engine.js';
 import { WeirError, errorMessage, formatError, isWeirError } from '../core/errors.js';
 import { Graph, type ResourceType } from '../core/graph.js';
 import type { Logger } from '../core/logger.js';
@@ -13,7 +12,10 @@ import type { ObjectStore } from '../lake/object-store.js';
 import type { Project } from '../project/types.js';
 import { sourceLineFor, type TemplateEngine } from '../sql/index.js';
 import { Compiler } from './compile.js';
-import { Mutex } from './lock.js';
+import { RunCatalog } from './run-catalog.js';
+import { newRunId, tablePathOf } from './run-ids.js';
+
+export { newRunId, tablePathOf };
 import { assetName, targetContext, type Manifest, type ManifestNode } from './manifest.js';
 import {
   executePlan,
@@ -68,6 +70,11 @@ export interface NodeResult {
   /** Failing row count, for tests. */
   readonly failures?: number;
   readonly compiledSql?: string;
+  /**
+   * For a built asset, what the query catalog's view of it selects: the view model's SQL, or a
+   * scan of the snapshot just committed.
+   */
+  readonly catalogSql?: string;
 }
 
 export interface RunSummary {
@@ -165,18 +172,6 @@ export interface SourceIngestor {
 }
 
 /** Sortable, unique run ids: `20261122T021500Z-a1b2c3`. */
-export function newRunId(now = new Date()): string {
-  const stamp = now
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z');
-  return `${stamp}-${randomBytes(3).toString('hex')}`;
-}
-
-export function tablePathOf(relation: { schema: string; identifier: string }): string {
-  return `${relation.schema}/${relation.identifier}`;
-}
-
 /**
  * Executes a selection of the manifest: nodes run in parallel as soon as their parents finish;
  * a failure skips the failed node's descendants while independent branches go on.
@@ -247,7 +242,7 @@ export async function executeRun(deps: RunDeps, request: RunRequest): Promise<Ru
   deps.onEvent?.({ type: 'run_started', runId, total: ids.length + customSteps.length });
   log.info('run started', { command, nodes: ids.length + customSteps.length });
 
-  const ddl = ddlLockOf(engine);
+  const catalog = RunCatalog.of(engine);
   const setup = await engine.session();
   const results = new Map<string, NodeResult>();
   let planStatus: 'success' | 'failed' | 'cancelled' = 'success';
@@ -262,7 +257,7 @@ export async function executeRun(deps: RunDeps, request: RunRequest): Promise<Ru
     for (const n of manifest.nodes.values()) if (n.relation) schemas.add(n.relation.schema);
     for (const s of customSteps) if (s.output) schemas.add(s.output.schema);
     for (const s of [...schemas].sort())
-      await ddl.run(() => setup.exec(`CREATE SCHEMA IF NOT EXISTS "${s.replaceAll('"', '""')}"`));
+      await catalog.run(() => setup.exec(`CREATE SCHEMA IF NOT EXISTS "${s.replaceAll('"', '""')}"`));
 
     // Make upstream assets that this run does not rebuild readable: views over their current
     // Delta snapshots, or the view SQL the catalog recorded when they were last built.
@@ -278,7 +273,7 @@ export async function executeRun(deps: RunDeps, request: RunRequest): Promise<Ru
     for (const id of manifest.graph.topoOrder(upstream)) {
       const node = manifest.nodes.get(id);
       if (!node?.relation) continue;
-      await ddl.run(() => registerExisting(setup, node, tableOf(node, setup), state, log));
+      await registerExisting(setup, node, tableOf(node, setup), catalog, state, log);
     }
 
     const existsCache = new Map<string, boolean>();
@@ -288,7 +283,7 @@ export async function executeRun(deps: RunDeps, request: RunRequest): Promise<Ru
         const exists = await tableOf(n, setup).exists();
         existsCache.set(id, exists);
         // `{{ this }}` reads the model's own current table.
-        if (exists) await ddl.run(() => registerExisting(setup, n, tableOf(n, setup), state, log));
+        if (exists) await registerExisting(setup, n, tableOf(n, setup), catalog, state, log);
       }
     }
     const partition = request.partition;
@@ -354,7 +349,7 @@ export async function executeRun(deps: RunDeps, request: RunRequest): Promise<Ru
         compiled = node.resourceType === 'seed' ? undefined : compiler.compile(node);
         const outcome = await executeNode(node, compiled, session, {
           table: node.relation ? tableOf(node, session, true) : undefined,
-          ddl,
+          catalog,
           state,
           runId,
           startedAt,
@@ -425,7 +420,7 @@ export async function executeRun(deps: RunDeps, request: RunRequest): Promise<Ru
             {
               lake,
               project,
-              ddl,
+              catalog,
               state,
               runId,
               startedAt,
@@ -614,20 +609,6 @@ export async function executeRun(deps: RunDeps, request: RunRequest): Promise<Ru
 }
 
 /**
- * Catalog changes (views, schemas) of every run on one engine go one at a time: runs of a
- * backfill share the engine, and DuckDB refuses concurrent writes to one catalog entry.
- */
-const DDL_LOCKS = new WeakMap<Engine, Mutex>();
-function ddlLockOf(engine: Engine): Mutex {
-  let lock = DDL_LOCKS.get(engine);
-  if (!lock) {
-    lock = new Mutex();
-    DDL_LOCKS.set(engine, lock);
-  }
-  return lock;
-}
-
-/**
  * For each selected node, its nearest selected ancestors (looking through unselected ones), so a
  * plan step waits for what the DAG runner would have made it wait for.
  */
@@ -668,7 +649,7 @@ async function writeRowsAsTable(
   deps: {
     lake: ObjectStore;
     project: Project;
-    ddl: Mutex;
+    catalog: RunCatalog;
     state: StateStore;
     runId: string;
     startedAt: Date;
@@ -693,9 +674,8 @@ async function writeRowsAsTable(
       operation: 'CREATE OR REPLACE TABLE',
       operationParameters: { step: step.name },
     });
-    const viewName = `${quoteIdent(out.schema)}.${quoteIdent(out.identifier)}`;
     const scan = await table.scanSql();
-    await deps.ddl.run(() => session.exec(`CREATE OR REPLACE VIEW ${viewName} AS ${scan}`));
+    await deps.catalog.defineView(session, out, scan);
     await deps.state.putCatalogEntry({
       asset: `${out.schema}.${out.identifier}`,
       nodeId: step.id,
@@ -709,7 +689,13 @@ async function writeRowsAsTable(
       rows: 0,
       bytes: 0,
     });
-    return { status: 'success', ...written, version, message: `step table: ${written.rows} rows` };
+    return {
+      status: 'success',
+      ...written,
+      version,
+      message: `step table: ${written.rows} rows`,
+      catalogSql: scan,
+    };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -717,7 +703,7 @@ async function writeRowsAsTable(
 
 interface ExecDeps {
   readonly table: TableHandle | undefined;
-  readonly ddl: Mutex;
+  readonly catalog: RunCatalog;
   readonly state: StateStore;
   readonly runId: string;
   readonly startedAt: Date;
@@ -727,7 +713,10 @@ interface ExecDeps {
   readonly tests: TestRunner;
 }
 
-export type ExecOutcome = Pick<NodeResult, 'status' | 'rows' | 'bytes' | 'version' | 'message' | 'failures'>;
+export type ExecOutcome = Pick<
+  NodeResult,
+  'status' | 'rows' | 'bytes' | 'version' | 'message' | 'failures' | 'catalogSql'
+>;
 
 async function executeNode(
   node: ManifestNode,
@@ -758,9 +747,8 @@ async function executeNode(
       throw new WeirError('WEIR-C003', `${node.id} cannot be built`);
   }
   const asset = `${rel.schema}.${rel.identifier}`;
-  const viewName = `"${rel.schema.replaceAll('"', '""')}"."${rel.identifier.replaceAll('"', '""')}"`;
   if (materialized === 'view') {
-    await deps.ddl.run(() => session.exec(`CREATE OR REPLACE VIEW ${viewName} AS ${sql}`));
+    await deps.catalog.defineView(session, rel, sql ?? '');
     await deps.state.putCatalogEntry({
       asset,
       nodeId: node.id,
@@ -770,7 +758,14 @@ async function executeNode(
       updatedAt: new Date().toISOString(),
       runId: deps.runId,
     });
-    return { status: 'success', rows: null, bytes: null, version: null, message: 'view created' };
+    return {
+      status: 'success',
+      rows: null,
+      bytes: null,
+      version: null,
+      message: 'view created',
+      ...(sql !== undefined ? { catalogSql: sql } : {}),
+    };
   }
   if (!table) throw new WeirError('WEIR-C003', `${node.id} has no table`);
   const ctx = {
@@ -785,7 +780,7 @@ async function executeNode(
   let result: MaterializeResult;
   switch (materialized) {
     case 'table':
-      result = await materializeTable(ctx);
+      result = await materializeTable({ ...ctx, inMemory: { catalog: deps.catalog, relation: rel } });
       break;
     case 'incremental':
       result = await materializeIncremental(ctx);
@@ -804,7 +799,7 @@ async function executeNode(
       });
   }
   const scan = await table.scanSql();
-  await deps.ddl.run(() => session.exec(`CREATE OR REPLACE VIEW ${viewName} AS ${scan}`));
+  if (!result.inMemory) await deps.catalog.defineView(session, rel, scan);
   await deps.state.putCatalogEntry({
     asset,
     nodeId: node.id,
@@ -820,6 +815,7 @@ async function executeNode(
     bytes: result.bytes,
     version: result.version,
     message: result.message,
+    catalogSql: scan,
   };
 }
 
@@ -827,21 +823,19 @@ async function registerExisting(
   session: EngineSession,
   node: ManifestNode,
   table: TableHandle,
+  catalog: RunCatalog,
   state: StateStore,
   log: Logger,
 ): Promise<void> {
   const rel = node.relation;
   if (!rel) return;
-  const name = `"${rel.schema.replaceAll('"', '""')}"."${rel.identifier.replaceAll('"', '""')}"`;
   try {
     const entry = await state.getCatalogEntry(`${rel.schema}.${rel.identifier}`);
     if (entry?.kind === 'view' && entry.sql) {
-      await session.exec(`CREATE OR REPLACE VIEW ${name} AS ${entry.sql}`);
+      await catalog.defineView(session, rel, entry.sql);
       return;
     }
-    if (await table.exists()) {
-      await session.exec(`CREATE OR REPLACE VIEW ${name} AS ${await table.scanSql()}`);
-    }
+    if (await table.exists()) await catalog.defineView(session, rel, await table.scanSql());
   } catch (err) {
     log.warn('could not register upstream asset', {
       asset: `${rel.schema}.${rel.identifier}`,

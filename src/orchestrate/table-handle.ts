@@ -1,7 +1,7 @@
 import type { ColumnSchema, EngineSession, WrittenFile } from '../core/engine.js';
 import type { HistoryEntry } from '../lake/delta/operations/history.js';
 import { DeltaTable } from '../lake/delta/table.js';
-import { deltaTypeToDuckDb, duckDbTypeToDelta, writeCastSql } from '../lake/delta/schema.js';
+import { deltaRoundTripType, writeCastSql } from '../lake/delta/schema.js';
 import type { ObjectStore } from '../lake/object-store.js';
 
 /**
@@ -19,6 +19,11 @@ export interface CommitCandidate {
   /** Absolute paths of current files the commit removes (all of them for an overwrite). */
   readonly removed: readonly string[];
   readonly columns: readonly ColumnSchema[];
+  /**
+   * A relation of the session (a name, or a parenthesised query) holding exactly the rows of
+   * an overwrite's new files, staged in memory; checks read it instead of the files.
+   */
+  readonly relation?: string;
 }
 
 export type BeforeCommit = (candidate: CommitCandidate) => Promise<readonly WrittenFile[]>;
@@ -49,9 +54,18 @@ export class TableHandle {
     files: readonly WrittenFile[],
     removed: readonly string[],
     columns: readonly ColumnSchema[],
+    relation?: string,
   ): Promise<readonly WrittenFile[]> {
     if (!this.beforeCommit) return files;
-    return this.beforeCommit({ table: this, session: this.session, mode, files, removed, columns });
+    return this.beforeCommit({
+      table: this,
+      session: this.session,
+      mode,
+      files,
+      removed,
+      columns,
+      ...(relation !== undefined ? { relation } : {}),
+    });
   }
 
   get location(): string {
@@ -114,10 +128,7 @@ export class TableHandle {
     const described = columns ? [...columns] : await session.describe(sql);
     const castSql = `SELECT ${writeCastSql(described)} FROM (${sql}) AS __weir_w`;
     // The cast's result types follow from the Delta mapping: no second round trip to the engine.
-    const finalColumns = described.map((c) => ({
-      name: c.name,
-      type: deltaTypeToDuckDb(duckDbTypeToDelta(c.type, c.name)),
-    }));
+    const finalColumns = described.map((c) => ({ name: c.name, type: deltaRoundTripType(c) }));
     const files = await session.writeParquet(castSql, {
       dir: this.location,
       prefix: 'part-',
@@ -131,10 +142,32 @@ export class TableHandle {
     columns: readonly ColumnSchema[],
     op: CommitOp,
   ): Promise<number> {
+    return (await this.overwriteWith(files, columns, op)).version;
+  }
+
+  /**
+   * Replaces every row with `files`. `relation`, when given, holds exactly the same rows in the
+   * session (checks read it). Returns the version and the files committed, which differ from
+   * `files` when the audit quarantined rows.
+   */
+  async overwriteWith(
+    files: readonly WrittenFile[],
+    columns: readonly ColumnSchema[],
+    op: CommitOp,
+    relation?: string,
+  ): Promise<{ version: number; files: readonly WrittenFile[] }> {
     const t = await this.open();
     const removed = (await t.exists()) ? (await this.files()).map((f) => f.path) : [];
-    const r = await t.overwrite(await this.audit('overwrite', files, removed, columns), columns, op);
-    return r.version;
+    const committed = await this.audit('overwrite', files, removed, columns, relation);
+    const r = await t.overwrite(committed, columns, op);
+    return { version: r.version, files: committed };
+  }
+
+  /** Rows of the current version (0 when the table does not exist). */
+  async rowCount(): Promise<number> {
+    const t = await this.open();
+    if (!(await t.exists())) return 0;
+    return (await this.files()).reduce((n, f) => n + f.rows, 0);
   }
 
   async append(

@@ -1,6 +1,17 @@
-import { z } from 'zod';
 import type { Diagnostics } from '../core/diagnostics.js';
 import { PROJECT_CODES } from './codes.js';
+import {
+  isBoolean,
+  isPlainRecord,
+  isString,
+  isStringArray,
+  isStringOrStrings,
+  isStringRecord,
+  lazySchema,
+  oneOf,
+  type LazySchema,
+  type ZodApi,
+} from './lazy-schema.js';
 import { MATERIALIZATIONS, TEST_SEVERITIES, type NodeConfig } from './types.js';
 import { bestIssue } from './zod-issues.js';
 import { describeKind, nodeAt, setOwn, toJs, type Loc, type YMap, type YNode } from './yaml-tree.js';
@@ -8,58 +19,86 @@ import { describeKind, nodeAt, setOwn, toJs, type Loc, type YMap, type YNode } f
 /** A partial node config from one place (a dbt_project.yml folder level, a yml `config:`). */
 export type ConfigLayer = Record<string, unknown>;
 
-const stringList = z.union([z.string(), z.array(z.string())]);
-const hookItem = z.union([z.string(), z.object({ sql: z.string(), transaction: z.boolean().optional() })]);
-const stringRecord = z.record(z.string(), z.string());
-const anyRecord = z.record(z.string(), z.unknown());
+const stringList = (z: ZodApi) => z.union([z.string(), z.array(z.string())]);
+const hookItem = (z: ZodApi) =>
+  z.union([z.string(), z.object({ sql: z.string(), transaction: z.boolean().optional() })]);
+const hooks = (z: ZodApi) => z.union([hookItem(z), z.array(hookItem(z))]);
+const stringRecord = (z: ZodApi) => z.record(z.string(), z.string());
+const anyRecord = (z: ZodApi) => z.record(z.string(), z.unknown());
+
+const ON_SCHEMA_CHANGE = ['ignore', 'fail', 'append_new_columns', 'sync_all_columns'] as const;
+const SNAPSHOT_STRATEGIES = ['timestamp', 'check'] as const;
+const HARD_DELETES = ['ignore', 'invalidate', 'new_record'] as const;
+const STORE_FAILURES_AS = ['table', 'view', 'ephemeral'] as const;
+
+const string = lazySchema((z) => z.string(), isString);
+const boolean = lazySchema((z) => z.boolean(), isBoolean);
+const record = lazySchema(anyRecord, isPlainRecord);
 
 /**
- * Types of the configs Weir reads. Anything else (adapter-specific configs, custom keys) is kept as
- * written, as dbt does.
+ * Types of the configs Weir reads, each with a plain check where one is easy (see lazy-schema.ts).
+ * Anything else (adapter-specific configs, custom keys) is kept as written, as dbt does.
  */
-const CONFIG_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
-  materialized: z.enum(MATERIALIZATIONS),
-  enabled: z.boolean(),
-  tags: stringList,
-  schema: z.string(),
-  alias: z.string(),
-  database: z.string(),
-  meta: anyRecord,
-  persist_docs: anyRecord,
-  docs: z.object({ show: z.boolean().optional(), node_color: z.string().optional() }),
-  full_refresh: z.boolean(),
-  unique_key: stringList,
-  incremental_strategy: z.string(),
-  on_schema_change: z.enum(['ignore', 'fail', 'append_new_columns', 'sync_all_columns']),
-  merge_update_columns: z.array(z.string()),
-  merge_exclude_columns: z.array(z.string()),
-  column_types: stringRecord,
-  delimiter: z.string().length(1),
-  quote_columns: z.boolean(),
-  strategy: z.enum(['timestamp', 'check']),
-  updated_at: z.string(),
-  check_cols: z.union([z.literal('all'), z.array(z.string())]),
-  hard_deletes: z.enum(['ignore', 'invalidate', 'new_record']),
-  invalidate_hard_deletes: z.boolean(),
-  target_schema: z.string(),
-  target_database: z.string(),
-  snapshot_meta_column_names: stringRecord,
-  severity: z.string().refine((s) => (TEST_SEVERITIES as readonly string[]).includes(s.toLowerCase()), {
-    message: `Invalid option: expected one of ${TEST_SEVERITIES.join('|')}`,
-  }),
-  warn_if: z.string(),
-  error_if: z.string(),
-  fail_calc: z.string(),
-  where: z.string(),
-  limit: z.number().int().nonnegative(),
-  store_failures: z.boolean(),
-  store_failures_as: z.enum(['table', 'view', 'ephemeral']),
-  pre_hook: z.union([hookItem, z.array(hookItem)]),
-  post_hook: z.union([hookItem, z.array(hookItem)]),
-  contract: z.object({ enforced: z.boolean() }).loose(),
-  grants: anyRecord,
-  quoting: anyRecord,
+export const CONFIG_SCHEMAS: Readonly<Record<string, LazySchema>> = {
+  materialized: lazySchema((z) => z.enum(MATERIALIZATIONS), oneOf(MATERIALIZATIONS)),
+  enabled: boolean,
+  tags: lazySchema(stringList, isStringOrStrings),
+  schema: string,
+  alias: string,
+  database: string,
+  meta: record,
+  persist_docs: record,
+  docs: lazySchema((z) => z.object({ show: z.boolean().optional(), node_color: z.string().optional() })),
+  full_refresh: boolean,
+  unique_key: lazySchema(stringList, isStringOrStrings),
+  incremental_strategy: string,
+  on_schema_change: lazySchema((z) => z.enum(ON_SCHEMA_CHANGE), oneOf(ON_SCHEMA_CHANGE)),
+  merge_update_columns: lazySchema((z) => z.array(z.string()), isStringArray),
+  merge_exclude_columns: lazySchema((z) => z.array(z.string()), isStringArray),
+  column_types: lazySchema(stringRecord, isStringRecord),
+  delimiter: lazySchema(
+    (z) => z.string().length(1),
+    (v) => isString(v) && (v as string).length === 1,
+  ),
+  quote_columns: boolean,
+  strategy: lazySchema((z) => z.enum(SNAPSHOT_STRATEGIES), oneOf(SNAPSHOT_STRATEGIES)),
+  updated_at: string,
+  check_cols: lazySchema(
+    (z) => z.union([z.literal('all'), z.array(z.string())]),
+    (v) => v === 'all' || isStringArray(v),
+  ),
+  hard_deletes: lazySchema((z) => z.enum(HARD_DELETES), oneOf(HARD_DELETES)),
+  invalidate_hard_deletes: boolean,
+  target_schema: string,
+  target_database: string,
+  snapshot_meta_column_names: lazySchema(stringRecord, isStringRecord),
+  severity: lazySchema(
+    (z) =>
+      z.string().refine((s) => isSeverity(s), {
+        message: `Invalid option: expected one of ${TEST_SEVERITIES.join('|')}`,
+      }),
+    (v) => isString(v) && isSeverity(v as string),
+  ),
+  warn_if: string,
+  error_if: string,
+  fail_calc: string,
+  where: string,
+  limit: lazySchema(
+    (z) => z.number().int().nonnegative(),
+    (v) => Number.isSafeInteger(v) && (v as number) >= 0,
+  ),
+  store_failures: boolean,
+  store_failures_as: lazySchema((z) => z.enum(STORE_FAILURES_AS), oneOf(STORE_FAILURES_AS)),
+  pre_hook: lazySchema(hooks, isStringOrStrings),
+  post_hook: lazySchema(hooks, isStringOrStrings),
+  contract: lazySchema((z) => z.object({ enforced: z.boolean() }).loose()),
+  grants: record,
+  quoting: record,
 };
+
+function isSeverity(s: string): boolean {
+  return (TEST_SEVERITIES as readonly string[]).includes(s.toLowerCase());
+}
 
 /** Config keys whose value is a mapping: without a `+` they still are configs, not folder names. */
 const MAPPING_CONFIGS = new Set([

@@ -1,4 +1,4 @@
-import { readFile as readFileCallback } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join, posix, resolve } from 'node:path';
 import { escapePath, glob } from 'tinyglobby';
@@ -156,7 +156,7 @@ async function readContractFiles(root: string, diags: Diagnostics): Promise<Proj
   const out: Project['contracts'] = [];
   for (const path of paths) {
     try {
-      out.push({ path, content: await readText(join(root, path)) });
+      out.push({ path, content: readText(join(root, path)) });
     } catch (err) {
       diags.error(PROJECT_CODES.unreadableFile, `cannot read ${path}: ${errorMessage(err)}`, {
         at: { file: path },
@@ -317,33 +317,30 @@ async function readProjectFiles(
     entries.push({ rel, abs: join(root, rel), kind, dirParts, stem, ext, isDoc, text: '' });
   }
 
-  await Promise.all(
-    entries
-      .filter((e) => e.isDoc || (e.kind !== undefined && e.ext !== 'csv' && e.ext !== 'py' && e.ext !== 'md'))
-      .map(async (e) => {
-        try {
-          e.text = await readText(e.abs);
-        } catch (err) {
-          diags.error(PROJECT_CODES.unreadableFile, `cannot read ${e.rel}: ${errorMessage(err)}`, {
-            at: { file: e.rel },
-            hint: 'check the file permissions',
-          });
-        }
-      }),
-  );
+  for (const e of entries) {
+    if (!(e.isDoc || (e.kind !== undefined && e.ext !== 'csv' && e.ext !== 'py' && e.ext !== 'md'))) continue;
+    try {
+      e.text = readText(e.abs);
+    } catch (err) {
+      diags.error(PROJECT_CODES.unreadableFile, `cannot read ${e.rel}: ${errorMessage(err)}`, {
+        at: { file: e.rel },
+        hint: 'check the file permissions',
+      });
+    }
+  }
   // sources/*.ts (defineSource) join as the YAML they stand for; read after the files above.
   entries.push(...(await readSourceModules(root, diags)));
   return { entries };
 }
 
 /**
- * fs.readFile with a callback: the reads still overlap, and for a thousand small files it measured
- * about half the time of fs/promises' readFile, whose FileHandle adds several promise hops a file.
+ * Read synchronously: a project is many small files, and each asynchronous read is four trips
+ * through the thread pool (open, stat, read, close). A thousand models measured ~11 ms read one
+ * after the other against ~55 ms with overlapping fs.readFile calls (and ~110 ms with
+ * fs/promises, whose FileHandle adds promise hops).
  */
-function readText(path: string): Promise<string> {
-  return new Promise((resolvePromise, reject) => {
-    readFileCallback(path, 'utf8', (err, text) => (err ? reject(err) : resolvePromise(text)));
-  });
+function readText(path: string): string {
+  return readFileSync(path, 'utf8');
 }
 
 /** The path of `rel` below the longest of `dirs` that holds it. */

@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { z } from 'zod';
 import type { Diagnostics } from '../core/diagnostics.js';
 import { errorMessage } from '../core/errors.js';
 import { didYouMean } from './close-names.js';
 import { PROJECT_CODES } from './codes.js';
 import { reportInvalid } from './config.js';
+import { isPlainRecord, isString, lazySchema, optional } from './lazy-schema.js';
 import type { Target } from './types.js';
 import { bestIssue } from './zod-issues.js';
 import { get, nodeAt, parseYaml, setOwn, type Loc, type YNode } from './yaml-tree.js';
@@ -135,18 +135,37 @@ function displayPath(root: string, file: string): string {
   return rel.startsWith('..') || isAbsolute(rel) ? file : rel.split('\\').join('/');
 }
 
-const extension = z.union([z.string(), z.object({ name: z.string() }).loose()]);
-const outputSchema = z
-  .object({
-    type: z.string(),
-    path: z.string().optional(),
-    schema: z.string().optional(),
-    database: z.string().optional(),
-    threads: z.union([z.number().int().positive(), z.string().regex(/^\d+$/)]).optional(),
-    extensions: z.array(extension).optional(),
-    settings: z.record(z.string(), z.unknown()).optional(),
-  })
-  .loose();
+const DIGITS = /^\d+$/;
+
+/** A target of profiles.yml, with a plain check (see lazy-schema.ts). */
+export const OUTPUT_SCHEMA = lazySchema(
+  (z) =>
+    z
+      .object({
+        type: z.string(),
+        path: z.string().optional(),
+        schema: z.string().optional(),
+        database: z.string().optional(),
+        threads: z.union([z.number().int().positive(), z.string().regex(DIGITS)]).optional(),
+        extensions: z.array(z.union([z.string(), z.object({ name: z.string() }).loose()])).optional(),
+        settings: z.record(z.string(), z.unknown()).optional(),
+      })
+      .loose(),
+  (v) =>
+    isPlainRecord(v) &&
+    isString(v.type) &&
+    optional(isString)(v.path) &&
+    optional(isString)(v.schema) &&
+    optional(isString)(v.database) &&
+    optional(
+      (t) => (Number.isSafeInteger(t) && (t as number) > 0) || (isString(t) && DIGITS.test(t as string)),
+    )(v.threads) &&
+    optional(
+      (list) =>
+        Array.isArray(list) && list.every((e) => isString(e) || (isPlainRecord(e) && isString(e.name))),
+    )(v.extensions) &&
+    optional(isPlainRecord)(v.settings),
+);
 
 function readOutput(
   output: YNode,
@@ -156,7 +175,7 @@ function readOutput(
   diags: Diagnostics,
 ): Target {
   const value = renderEnvVars(output, req.env, file, diags);
-  const result = outputSchema.safeParse(value);
+  const result = OUTPUT_SCHEMA.safeParse(value);
   if (!result.success) {
     const issue = bestIssue(result.error);
     if (issue) {

@@ -1,9 +1,16 @@
 import { posix } from 'node:path';
-import { z } from 'zod';
 import type { Diagnostics } from '../core/diagnostics.js';
 import { didYouMean } from './close-names.js';
 import { PROJECT_CODES } from './codes.js';
 import { isRecord, readConfigTree, reportInvalid, type ConfigLevel } from './config.js';
+import {
+  isPlainRecord,
+  isString,
+  isStringOrStrings,
+  lazySchema,
+  oneOf,
+  type LazySchema,
+} from './lazy-schema.js';
 import type { ProjectPaths } from './types.js';
 import { bestIssue } from './zod-issues.js';
 import { get, getPair, nodeAt, setOwn, toJs, type YNode } from './yaml-tree.js';
@@ -77,16 +84,27 @@ export const PROJECT_KEYS = [
 ] as const;
 
 const PROJECT_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const pathList = z.union([z.string(), z.array(z.string())]);
-const hookList = z.union([z.string(), z.array(z.string())]).nullable();
+const pathList = lazySchema((z) => z.union([z.string(), z.array(z.string())]), isStringOrStrings);
+const hookList = lazySchema(
+  (z) => z.union([z.string(), z.array(z.string())]).nullable(),
+  (v) => v === null || isStringOrStrings(v),
+);
 
-const KEY_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
-  name: z
-    .string()
-    .regex(PROJECT_NAME, 'must contain only letters, digits and underscores, and not start with a digit'),
-  version: z.union([z.string(), z.number()]),
-  'config-version': z.literal(2),
-  profile: z.string(),
+/** Types of the project file's keys, each with a plain check (see lazy-schema.ts). */
+export const KEY_SCHEMAS: Readonly<Record<string, LazySchema>> = {
+  name: lazySchema(
+    (z) =>
+      z
+        .string()
+        .regex(PROJECT_NAME, 'must contain only letters, digits and underscores, and not start with a digit'),
+    (v) => isString(v) && PROJECT_NAME.test(v as string),
+  ),
+  version: lazySchema(
+    (z) => z.union([z.string(), z.number()]),
+    (v) => isString(v) || Number.isFinite(v),
+  ),
+  'config-version': lazySchema((z) => z.literal(2), oneOf([2])),
+  profile: lazySchema((z) => z.string(), isString),
   'model-paths': pathList,
   'source-paths': pathList,
   'seed-paths': pathList,
@@ -96,9 +114,12 @@ const KEY_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
   'test-paths': pathList,
   'analysis-paths': pathList,
   'docs-paths': pathList,
-  'target-path': z.string(),
+  'target-path': lazySchema((z) => z.string(), isString),
   'clean-targets': pathList,
-  vars: z.record(z.string(), z.unknown()).nullable(),
+  vars: lazySchema(
+    (z) => z.record(z.string(), z.unknown()).nullable(),
+    (v) => v === null || isPlainRecord(v),
+  ),
   'on-run-start': hookList,
   'on-run-end': hookList,
 };

@@ -1,9 +1,9 @@
-import { z } from 'zod';
 import type { Diagnostics } from '../core/diagnostics.js';
 import { didYouMean } from './close-names.js';
 import { PROJECT_CODES } from './codes.js';
 import { readConfigMap, readConfigValue, reportInvalid, type ConfigLayer } from './config.js';
 import { resolveDocs } from './docs-blocks.js';
+import { lazySchema } from './lazy-schema.js';
 import type { ColumnDef, DocBlock, FileLocation, SourceFreshness } from './types.js';
 import { bestIssue } from './zod-issues.js';
 import {
@@ -470,17 +470,19 @@ function readTest(
   };
 }
 
-const thresholdSchema = z.object({
-  count: z.number().int().positive(),
-  period: z.enum(['minute', 'hour', 'day']),
+const freshnessSchema = lazySchema((z) => {
+  const threshold = z.object({
+    count: z.number().int().positive(),
+    period: z.enum(['minute', 'hour', 'day']),
+  });
+  return z
+    .object({
+      warn_after: threshold.nullable().optional(),
+      error_after: threshold.nullable().optional(),
+      filter: z.string().nullable().optional(),
+    })
+    .nullable();
 });
-const freshnessSchema = z
-  .object({
-    warn_after: thresholdSchema.nullable().optional(),
-    error_after: thresholdSchema.nullable().optional(),
-    filter: z.string().nullable().optional(),
-  })
-  .nullable();
 
 /** undefined: not set here; null: explicitly turned off. */
 function freshnessOf(map: YMap, ctx: Ctx): SourceFreshness | null | undefined {

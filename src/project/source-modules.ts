@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { dirname, extname, join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { glob } from 'tinyglobby';
-import { stringify } from 'yaml';
 import type { Diagnostics } from '../core/diagnostics.js';
 import { errorMessage } from '../core/errors.js';
 
@@ -45,7 +44,7 @@ export async function readSourceModules(root: string, diags: Diagnostics): Promi
     })
   ).sort();
   if (files.length === 0) return [];
-  const { createJiti } = await import('jiti');
+  const [{ createJiti }, { stringify }] = await Promise.all([import('jiti'), import('yaml')]);
   const jiti = createJiti(import.meta.url, {
     alias: { weir: weirEntry() },
     moduleCache: false,

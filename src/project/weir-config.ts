@@ -2,11 +2,11 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
 import type { Diagnostics } from '../core/diagnostics.js';
 import { errorMessage } from '../core/errors.js';
 import { didYouMean } from './close-names.js';
 import { PROJECT_CODES } from './codes.js';
+import { lazySchema } from './lazy-schema.js';
 import type { WeirConfig, WeirConfigInput } from './types.js';
 
 /** Looked up in this order at the project root; the first one found is loaded. */
@@ -17,17 +17,20 @@ export const WEIR_CONFIG_FILES = [
   'weir.config.mjs',
 ] as const;
 
-export const weirConfigSchema = z.strictObject({
-  lake: z.string().min(1).optional(),
-  state: z
-    .strictObject({
-      type: z.literal('sqlite').optional(),
-      path: z.string().min(1).optional(),
-    })
-    .optional(),
-  threads: z.number().int().positive().optional(),
-  checkpointInterval: z.number().int().positive().optional(),
-});
+/** The default export of weir.config.ts (built on first use, see lazy-schema.ts). */
+export const weirConfigSchema = lazySchema((z) =>
+  z.strictObject({
+    lake: z.string().min(1).optional(),
+    state: z
+      .strictObject({
+        type: z.literal('sqlite').optional(),
+        path: z.string().min(1).optional(),
+      })
+      .optional(),
+    threads: z.number().int().positive().optional(),
+    checkpointInterval: z.number().int().positive().optional(),
+  }),
+);
 
 const WEIR_CONFIG_KEYS = ['lake', 'state', 'threads', 'checkpointInterval'];
 

@@ -89,6 +89,8 @@ function lastCodeEnd(sql: string): number {
  * trailing whitespace is removed.
  */
 export function stripTrailingSemicolon(sql: string): string {
+  // Without any `;` the scan below could only end in trimEnd().
+  if (!sql.includes(';')) return sql.trimEnd();
   let out = sql;
   for (;;) {
     const end = lastCodeEnd(out);

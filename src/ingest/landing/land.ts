@@ -63,6 +63,11 @@ const PARTITION = [INGEST_DATE] as const;
 export interface LandingOptions {
   readonly lake: ObjectStore;
   readonly session: EngineSession;
+  /**
+   * Where typed chunks (bulk files DuckDB reads itself: Postgres COPY) are converted to raw Parquet:
+   * a session of the bounded conversion engine (see conversion.ts). Default: `session`.
+   */
+  readonly convertSession?: EngineSession;
   readonly logger?: Logger;
   readonly checkpointInterval?: number;
   /** Rows per chunk handed to DuckDB (bounds memory); default 50,000. */
@@ -208,6 +213,8 @@ interface LoadState {
   readonly opts: LandingOptions;
   readonly spec: StreamSpec;
   readonly session: EngineSession;
+  /** The session typed chunks are converted on. */
+  readonly convert: EngineSession;
   readonly tempDir: string;
   readonly metaSql: string;
   /** `YYYY-MM-DD`: the `_ingest_date` of every row of this load. */
@@ -263,6 +270,7 @@ export async function landStream(opts: LandingOptions, request: LoadRequest): Pr
     opts,
     spec,
     session,
+    convert: opts.convertSession ?? session,
     tempDir,
     metaSql: meta,
     ingestDate,
@@ -467,7 +475,7 @@ async function landRecords(state: LoadState, chunk: RecordChunk): Promise<void> 
       raw.columns,
     );
     const source = readJsonSql(file, raw.columns);
-    await writeRaw(state, `SELECT * FROM ${source}`);
+    await writeRaw(state, state.session, `SELECT * FROM ${source}`);
   }
   for (const [path, rows] of childRows) await writeChild(state, path, rows);
   if (dead.length > 0) await writeDead(state, dead);
@@ -615,7 +623,7 @@ async function landTyped(state: LoadState, chunk: TypedChunk): Promise<void> {
   const staged = `SELECT ${select.join(', ') || '1 AS __weir_empty'} FROM ${src} ${keep}`;
   if (bad) await writeDeadRows(state, src, rejectIf, where);
   const present = new Set(chunk.columns.map((c) => c.name).filter((n) => raw.columns.has(n)));
-  await writeRaw(state, staged, present);
+  await writeRaw(state, state.convert, staged, present);
 }
 
 async function writeDeadRows(
@@ -627,14 +635,19 @@ async function writeDeadRows(
   const reason = `CASE ${rejectIf.map((r) => `WHEN ${r.cond} THEN ${quoteLiteral(r.reason)}`).join(' ')} END`;
   const sql = `SELECT ${reason} AS reason, to_json(__weir_s)::VARCHAR AS payload, ${quoteLiteral(`${where} row `)} || __weir_row AS location, ${state.metaSql} FROM ${src} WHERE ${rejectIf.map((r) => r.cond).join(' OR ')}`;
   for (const c of DLQ_COLUMNS) if (!META_NAMES.has(c.name)) state.dlq.columns.set(c.name, c.type);
-  await state.dlq.write(state.session, sql, state.ingestDate);
+  await state.dlq.write(state.convert, sql, state.ingestDate);
 }
 
 /**
  * Writes accepted rows into raw. Incremental streams with a key skip rows raw already holds with
  * the same key and cursor value: the lookback and the inclusive boundary re-read them on purpose.
  */
-async function writeRaw(state: LoadState, staged: string, present?: ReadonlySet<string>): Promise<void> {
+async function writeRaw(
+  state: LoadState,
+  session: EngineSession,
+  staged: string,
+  present?: ReadonlySet<string>,
+): Promise<void> {
   const { spec, raw } = state;
   // A column the source no longer sends stays in raw as NULL.
   const casts = [...raw.columns].map(
@@ -652,19 +665,24 @@ async function writeRaw(state: LoadState, staged: string, present?: ReadonlySet<
         ? String(state.bounds.lower)
         : `TIMESTAMPTZ ${quoteLiteral(String(state.bounds.lower))}`;
     const seen = `EXISTS (SELECT 1 FROM (${state.rawScan}) AS __weir_r WHERE __weir_r.${quoteIdent(inc.cursorField)} >= ${lower} AND ${match})`;
-    const dup = await state.session.query(`SELECT count(*) AS n FROM (${body}) AS __weir_n WHERE ${seen}`);
+    const dup = await session.query(`SELECT count(*) AS n FROM (${body}) AS __weir_n WHERE ${seen}`);
     state.alreadyLanded += Number(dup.rows[0]?.['n'] ?? 0);
     body = `SELECT * FROM (${body}) AS __weir_n WHERE NOT ${seen}`;
   }
   const files = await raw.write(
-    state.session,
+    session,
     `SELECT *, ${state.metaSql} FROM (${body}) AS __weir_b`,
     state.ingestDate,
   );
-  if (inc && files.length > 0) await trackCursor(state, files, inc.cursorField);
+  if (inc && files.length > 0) await trackCursor(state, session, files, inc.cursorField);
 }
 
-async function trackCursor(state: LoadState, files: readonly WrittenFile[], field: string): Promise<void> {
+async function trackCursor(
+  state: LoadState,
+  session: EngineSession,
+  files: readonly WrittenFile[],
+  field: string,
+): Promise<void> {
   const type = state.raw.columns.get(field);
   if (type === undefined) {
     throw ingestError(
@@ -681,9 +699,7 @@ async function trackCursor(state: LoadState, files: readonly WrittenFile[], fiel
       : t === 'DATE'
         ? `strftime(max(${quoteIdent(field)}), '%Y-%m-%d')`
         : `max(${quoteIdent(field)})`;
-  const res = await state.session.query(
-    `SELECT ${expr} AS m FROM read_parquet(${list}, union_by_name = true)`,
-  );
+  const res = await session.query(`SELECT ${expr} AS m FROM read_parquet(${list}, union_by_name = true)`);
   const m = res.rows[0]?.['m'];
   if (m === null || m === undefined) return;
   const value = typeof m === 'bigint' ? Number(m) : typeof m === 'number' ? m : String(m);

@@ -589,10 +589,20 @@ export function writeCastSql(columns: readonly ColumnSchema[]): string {
   return columns
     .map((c) => {
       const col = quoteIdent(c.name);
-      const converted = convertExpr(col, parseDuckDbType(c.type), 0, c.name);
+      const converted = writeCastExpr(c);
       return converted === undefined ? col : `${converted} AS ${col}`;
     })
     .join(', ');
+}
+
+/** The Delta-storable form of one column, or undefined when it is stored as it is. */
+export function writeCastExpr(column: ColumnSchema): string | undefined {
+  return convertExpr(quoteIdent(column.name), parseDuckDbType(column.type), 0, column.name);
+}
+
+/** The DuckDB type a column has once written to Delta and read back. */
+export function deltaRoundTripType(column: ColumnSchema): string {
+  return deltaTypeToDuckDb(duckDbTypeToDelta(column.type, column.name));
 }
 
 /** An expression converting `expr` of type `t` to its Delta-storable form, or undefined when none is needed. */

@@ -50,6 +50,8 @@ export class DeltaTable implements TableHandle {
   readonly log: LogStore;
   readonly logger: Logger;
   private latest: Snapshot | undefined;
+  /** Set when `exists()` found no table (see there). */
+  private missing = false;
   private readonly ctx: LogContext;
   private readonly clock: () => number;
 
@@ -89,14 +91,21 @@ export class DeltaTable implements TableHandle {
     return this.store.localPath(this.tablePath);
   }
 
-  /** True when the table has at least one commit or checkpoint. */
+  /**
+   * True when the table has at least one commit or checkpoint. A table found missing stays
+   * missing for this handle until it commits or `invalidate()` is called: a writer creating it
+   * meanwhile is caught by the commit's put-if-absent, as any concurrent commit is.
+   */
   async exists(): Promise<boolean> {
     if (this.latest) return true;
+    if (this.missing) return false;
     // Cheap probes first: most tables have commit 0 or a checkpoint hint; listing is the fallback.
     if ((await this.log.readLastCheckpoint()) !== undefined) return true;
     if (await this.store.exists(this.log.commitKey(0))) return true;
     const listing = await this.log.list();
-    return listing.commits.size > 0 || listing.checkpoints.some((c) => c.kind !== 'v2');
+    const found = listing.commits.size > 0 || listing.checkpoints.some((c) => c.kind !== 'v2');
+    this.missing = !found;
+    return found;
   }
 
   /**
@@ -140,6 +149,7 @@ export class DeltaTable implements TableHandle {
   /** Forgets the cached snapshot (the next read replays from the newest checkpoint). */
   invalidate(): void {
     this.latest = undefined;
+    this.missing = false;
   }
 
   /**
@@ -160,6 +170,7 @@ export class DeltaTable implements TableHandle {
       actions,
       options,
     );
+    this.missing = false;
     if (!outcome.committed) return { version: outcome.version, committed: false };
     const { version } = outcome;
     if (latest && latest.version === version - 1) {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { splitCopy } from './copy-chunks.js';
+import { scanRecords, splitCopy } from './copy-chunks.js';
 
 let dir: string;
 afterEach(async () => {
@@ -33,6 +33,52 @@ describe('splitCopy', () => {
         { rows: 2, text: '3,c\n4,"x\n\ny"\n' },
         { rows: 1, text: '5,e\n' },
       ]);
+    }
+  });
+
+  it('finds the same record ends as a byte-by-byte scan, whatever the pieces', () => {
+    // Record ends by the definition: a newline outside quotes, the quote state carried across pieces.
+    const reference = (parts: Buffer[], limit: number): number[] => {
+      const cuts: number[] = [];
+      let pos = 0;
+      let rows = 0;
+      let inQuote = false;
+      for (const part of parts) {
+        for (let i = 0; i < part.length; i++) {
+          if (part[i] === 0x22) inQuote = !inQuote;
+          else if (part[i] === 0x0a && !inQuote && ++rows >= limit) {
+            cuts.push(pos + i + 1);
+            rows = 0;
+          }
+        }
+        pos += part.length;
+      }
+      return cuts;
+    };
+    let seed = 7;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const alphabet = ['a', ',', '"', '\n', '""', '1'];
+    for (let round = 0; round < 200; round++) {
+      const text = Array.from({ length: 1 + random(300) }, () => alphabet[random(alphabet.length)]).join('');
+      const buf = Buffer.from(text);
+      const size = 1 + random(40);
+      const limit = 1 + random(4);
+      const parts: Buffer[] = [];
+      for (let i = 0; i < buf.length; i += size) parts.push(buf.subarray(i, i + size));
+      const cuts: number[] = [];
+      const state = { inQuote: false, rows: 0 };
+      let pos = 0;
+      for (const part of parts) {
+        for (let start = 0, end; (end = scanRecords(part, start, state, limit)) >= 0; start = end) {
+          cuts.push(pos + end);
+          state.rows = 0;
+        }
+        pos += part.length;
+      }
+      expect(cuts, JSON.stringify({ text, size, limit })).toEqual(reference(parts, limit));
     }
   });
 

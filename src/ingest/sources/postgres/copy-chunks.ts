@@ -13,6 +13,57 @@ export interface CopyChunkFile {
 const QUOTE = 0x22;
 const NEWLINE = 0x0a;
 
+/** Where a scan stands between two pieces of the stream. */
+interface ScanState {
+  inQuote: boolean;
+  /** Records ended since the current file was opened. */
+  rows: number;
+}
+
+/**
+ * Scans `buf` from `from` for record ends (newlines outside quotes; a doubled quote inside a
+ * quoted field toggles twice, so it needs no case of its own). Returns the index just past the
+ * record end that brings `state.rows` to `limit`, or -1 when the piece ends first. Jumps from
+ * quote to newline with indexOf (memchr) instead of testing every byte in JS: the COPY stream of a
+ * 10M-row table is about 1 GB, and this loop runs on the thread that also feeds Postgres' socket.
+ */
+export function scanRecords(buf: Buffer, from: number, state: ScanState, limit: number): number {
+  const len = buf.length;
+  const next = (byte: number, i: number): number => {
+    const at = buf.indexOf(byte, i);
+    return at < 0 ? len : at;
+  };
+  let i = from;
+  let inQuote = state.inQuote;
+  let rows = state.rows;
+  let quote = next(QUOTE, i);
+  let newline = next(NEWLINE, i);
+  for (;;) {
+    if (inQuote) {
+      if (quote === len) break;
+      inQuote = false;
+      i = quote + 1;
+      quote = next(QUOTE, i);
+      if (newline < i) newline = next(NEWLINE, i);
+    } else if (quote < newline) {
+      inQuote = true;
+      i = quote + 1;
+      quote = next(QUOTE, i);
+    } else if (newline < len) {
+      i = newline + 1;
+      newline = next(NEWLINE, i);
+      if (++rows >= limit) {
+        state.inQuote = inQuote;
+        state.rows = rows;
+        return i;
+      }
+    } else break;
+  }
+  state.inQuote = inQuote;
+  state.rows = rows;
+  return -1;
+}
+
 /**
  * Splits a `COPY ... (FORMAT csv)` stream into files of about `rowsPerChunk` records, cut only at
  * record boundaries, and hands each finished file out while COPY goes on writing the next one, so
@@ -38,8 +89,7 @@ export function splitCopy(
   let seq = 0;
   let out: WriteStream | undefined;
   let path = '';
-  let rows = 0;
-  let inQuote = false;
+  const scan: ScanState = { inQuote: false, rows: 0 };
 
   const open = (): void => {
     path = join(options.dir, `copy-${String(seq++).padStart(5, '0')}.csv`);
@@ -55,8 +105,8 @@ export function splitCopy(
     out = undefined;
     o.end();
     await once(o, 'finish');
-    if (rows > 0) ready.push({ path, rows });
-    rows = 0;
+    if (scan.rows > 0) ready.push({ path, rows: scan.rows });
+    scan.rows = 0;
     signal();
     // Backpressure: COPY waits while the consumer has enough files to work on.
     while (ready.length >= maxPending && failure === undefined) await new Promise<void>((r) => (resume = r));
@@ -67,14 +117,9 @@ export function splitCopy(
     write(chunk: Buffer, _enc, cb): void {
       void (async () => {
         let start = 0;
-        for (let i = 0; i < chunk.length; i++) {
-          const b = chunk[i];
-          if (b === QUOTE) inQuote = !inQuote;
-          else if (b === NEWLINE && !inQuote && ++rows >= options.rowsPerChunk) {
-            await write(chunk.subarray(start, i + 1));
-            start = i + 1;
-            await close();
-          }
+        for (let end; (end = scanRecords(chunk, start, scan, options.rowsPerChunk)) >= 0; start = end) {
+          await write(chunk.subarray(start, end));
+          await close();
         }
         if (start < chunk.length) await write(chunk.subarray(start));
       })().then(() => cb(), cb);

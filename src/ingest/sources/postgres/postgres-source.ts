@@ -100,6 +100,11 @@ function planColumn(c: PgColumn): ColumnPlan {
 }
 
 const CONNECT_ATTEMPTS = 3;
+/**
+ * read_csv's buffer (DuckDB's default is 32 MB, 16 x max_line_size): each reading thread holds
+ * one or two, so 8 MB takes 20-50 MB off the conversion's peak at the same speed.
+ */
+const CSV_BUFFER_BYTES = 8 << 20;
 /** Rows per COPY chunk file: large enough that per-chunk work (dedupe, cursor) is amortised. */
 const DEFAULT_COPY_CHUNK_ROWS = 1_000_000;
 
@@ -272,7 +277,7 @@ export class PostgresSource implements SourceConnector {
         // DuckDB converts one chunk file while COPY keeps writing the next.
         for await (const file of files) {
           total += file.rows;
-          const read = `read_csv(${quoteLiteral(file.path)}, header = false, delim = ',', quote = '"', escape = '"', allow_quoted_nulls = false, auto_detect = false, columns = {${csvColumns}})`;
+          const read = `read_csv(${quoteLiteral(file.path)}, header = false, delim = ',', quote = '"', escape = '"', allow_quoted_nulls = false, auto_detect = false, buffer_size = ${CSV_BUFFER_BYTES}, columns = {${csvColumns}})`;
           yield {
             kind: 'typed',
             sql: `SELECT ${select} FROM ${read}`,

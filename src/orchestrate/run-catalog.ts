@@ -1,0 +1,146 @@
+import { quoteIdent, type Engine, type EngineSession } from '../core/engine.js';
+import { Mutex } from './lock.js';
+
+/** A relation as the run's engine names it. */
+export interface RelationName {
+  readonly schema: string;
+  readonly identifier: string;
+}
+
+/** What the run's engine holds under an asset's name. */
+type Held =
+  | { readonly kind: 'view' }
+  /** An in-memory table; `backing` is set when the name is a typing view over a hidden table. */
+  | { readonly kind: 'table'; readonly bytes: number; readonly backing?: string };
+
+/** A table whose last committed version had more rows than this is streamed to Parquet only. */
+export const HOT_TABLE_MAX_PREVIOUS_ROWS = 1_000_000;
+/** An in-memory copy larger than this is dropped after its commit. */
+export const HOT_TABLE_MAX_BYTES = 64 * 1024 * 1024;
+/** All in-memory copies of one engine together stay below this. */
+export const HOT_TABLES_MAX_BYTES = 512 * 1024 * 1024;
+
+export function qualified(rel: RelationName): string {
+  return `${quoteIdent(rel.schema)}.${quoteIdent(rel.identifier)}`;
+}
+
+/**
+ * The run engine's catalog: what each asset name currently is there, and the one lock every
+ * catalog change goes through (runs of a backfill share the engine, and DuckDB refuses
+ * concurrent writes to one catalog entry).
+ *
+ * An asset is either a view (over its Delta snapshot, or a view model's SQL) or, for a table
+ * built in this engine, an in-memory copy of exactly the rows just committed. Downstream
+ * models and tests then read memory instead of binding and scanning Parquet again; the Delta
+ * table stays the only thing published (the query catalog always points at the lake).
+ */
+export class RunCatalog {
+  private static readonly byEngine = new WeakMap<Engine, RunCatalog>();
+
+  constructor(
+    private readonly limits = { tableBytes: HOT_TABLE_MAX_BYTES, totalBytes: HOT_TABLES_MAX_BYTES },
+  ) {}
+
+  static of(engine: Engine): RunCatalog {
+    let catalog = RunCatalog.byEngine.get(engine);
+    if (!catalog) {
+      catalog = new RunCatalog();
+      RunCatalog.byEngine.set(engine, catalog);
+    }
+    return catalog;
+  }
+
+  readonly ddl = new Mutex();
+  private readonly held = new Map<string, Held>();
+  private hotBytes = 0;
+
+  /** Estimated bytes of the in-memory copies held. */
+  get heldBytes(): number {
+    return this.hotBytes;
+  }
+  private seq = 0;
+
+  /** A fresh name for a table being built, in the asset's schema, never seen by SQL of models. */
+  stagingName(rel: RelationName): RelationName {
+    return { schema: rel.schema, identifier: `__weir_new_${rel.identifier}_${++this.seq}` };
+  }
+
+  /** Whether a new in-memory copy may be built (the budget is not spent). */
+  hasRoom(): boolean {
+    return this.hotBytes < this.limits.totalBytes;
+  }
+
+  /** `CREATE OR REPLACE VIEW`, first dropping an in-memory table of that name. */
+  defineView(session: EngineSession, rel: RelationName, sql: string): Promise<void> {
+    return this.ddl.run(async () => {
+      await this.dropHeld(session, rel, 'table');
+      await session.exec(`CREATE OR REPLACE VIEW ${qualified(rel)} AS ${sql}`);
+      this.held.set(qualified(rel), { kind: 'view' });
+    });
+  }
+
+  /**
+   * Publishes a staged table under the asset's name, through a typing view when `typedSelect`
+   * (a select list over the staged table) is given. Returns false, dropping the staged table,
+   * when it is too large to keep: the caller then defines the usual view over the snapshot.
+   */
+  adoptTable(
+    session: EngineSession,
+    rel: RelationName,
+    staged: RelationName,
+    bytes: number,
+    typedSelect: string | undefined,
+  ): Promise<boolean> {
+    return this.ddl.run(async () => {
+      if (bytes > this.limits.tableBytes || this.hotBytes + bytes > this.limits.totalBytes) {
+        await session.exec(`DROP TABLE IF EXISTS ${qualified(staged)}`);
+        return false;
+      }
+      await this.dropHeld(session, rel, typedSelect === undefined ? 'any' : 'table');
+      if (typedSelect === undefined) {
+        await session.exec(`ALTER TABLE ${qualified(staged)} RENAME TO ${quoteIdent(rel.identifier)}`);
+        this.held.set(qualified(rel), { kind: 'table', bytes });
+      } else {
+        await session.exec(
+          `CREATE OR REPLACE VIEW ${qualified(rel)} AS SELECT ${typedSelect} FROM ${qualified(staged)}`,
+        );
+        this.held.set(qualified(rel), { kind: 'table', bytes, backing: qualified(staged) });
+      }
+      this.hotBytes += bytes;
+      return true;
+    });
+  }
+
+  /** Drops a staged table that will not be published. */
+  discard(session: EngineSession, staged: RelationName): Promise<void> {
+    return this.ddl.run(() => session.exec(`DROP TABLE IF EXISTS ${qualified(staged)}`));
+  }
+
+  /** Runs any other catalog change under the lock. */
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    return this.ddl.run(fn);
+  }
+
+  /**
+   * Drops what the engine holds under `rel`: an in-memory table (with its typing view and hidden
+   * table), and with `any` also a view, so a table can be renamed to the name. A view left in
+   * place is replaced by `CREATE OR REPLACE VIEW`.
+   */
+  private async dropHeld(session: EngineSession, rel: RelationName, what: 'table' | 'any'): Promise<void> {
+    const name = qualified(rel);
+    const held = this.held.get(name);
+    if (!held || held.kind === 'view') {
+      if (what === 'any') await session.exec(`DROP VIEW IF EXISTS ${name}`);
+      this.held.delete(name);
+      return;
+    }
+    if (held.backing) {
+      await session.exec(`DROP VIEW IF EXISTS ${name}`);
+      await session.exec(`DROP TABLE IF EXISTS ${held.backing}`);
+    } else {
+      await session.exec(`DROP TABLE IF EXISTS ${name}`);
+    }
+    this.hotBytes -= held.bytes;
+    this.held.delete(name);
+  }
+}
