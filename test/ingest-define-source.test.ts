@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine, EngineSession } from '../src/core/engine.js';
 import { createDuckDbEngine } from '../src/engine/duckdb/duckdb-engine.js';
 import { defineSource, envVar } from '../src/index.js';
+import { streamSettingsOf } from '../src/ingest/config.js';
 import { Ingestor } from '../src/ingest/ingestor.js';
 import { LocalObjectStore } from '../src/lake/local-object-store.js';
 import { loadProject } from '../src/project/load-project.js';
@@ -58,16 +59,6 @@ sources:
         path: data/*.ndjson
 `;
 
-function settings(s: SourceTable) {
-  return {
-    sourceName: s.sourceName,
-    streamName: s.name,
-    source: s.ingest?.source ?? {},
-    table: s.ingest?.table ?? {},
-    at: s.at,
-  };
-}
-
 describe('defineSource', () => {
   it('gives the same YAML-equivalent entry and renders env vars only when connecting', () => {
     const d = defineSource({
@@ -114,7 +105,7 @@ describe('defineSource', () => {
       env: {},
       projectRoot: tsDir,
     });
-    const out = await ingestor.ingest(settings(orders), session, { runId: 'r1' });
+    const out = await ingestor.ingest(streamSettingsOf(orders), session, { runId: 'r1' });
     expect(out).toMatchObject({ status: 'success', rows: 2 });
     const rows = await session.query('SELECT id, amount FROM staging.drop__orders ORDER BY id');
     expect(rows.rows).toEqual([

@@ -1,12 +1,12 @@
 import { Option, type Command } from 'commander';
 import type { Logger } from '../core/logger.js';
 import type { StateStore } from '../core/state-store.js';
-import type { StreamSettings } from '../ingest/config.js';
+import { streamSettingsOf } from '../ingest/config.js';
 import type { LandedStream } from '../ingest/ingestor.js';
 import type { OpenConversionEngine } from '../ingest/landing/conversion.js';
 import type { ObjectStore } from '../lake/object-store.js';
 import type { SourceIngestor } from '../orchestrate/run.js';
-import type { Project, SourceTable } from '../project/types.js';
+import type { Project } from '../project/types.js';
 
 /*
  * `weir ingest` and `weir source discover`, and the SourceIngestor `weir build` runs sources with.
@@ -50,16 +50,6 @@ export function registerIngestCommands(program: Command): void {
     .action(async (name: string, opts: Record<string, unknown>) => commandDiscover(name, opts));
 }
 
-function settingsOf(s: SourceTable): StreamSettings {
-  return {
-    sourceName: s.sourceName,
-    streamName: s.name,
-    source: s.ingest?.source ?? {},
-    table: s.ingest?.table ?? {},
-    at: s.at,
-  };
-}
-
 async function commandDiscover(name: string, opts: Record<string, unknown>): Promise<void> {
   const { openWorkspace } = await import('./workspace.js');
   const { WeirError } = await import('../core/errors.js');
@@ -81,7 +71,7 @@ async function commandDiscover(name: string, opts: Record<string, unknown>): Pro
     env: ws.env,
     projectRoot: ws.project.root,
   });
-  const streams = await ingestor.discover(settingsOf(first));
+  const streams = await ingestor.discover(streamSettingsOf(first));
   if (opts['output'] === 'json') {
     process.stdout.write(`${JSON.stringify(streams)}\n`);
     return;
@@ -161,7 +151,7 @@ export async function makeSourceIngestor(
     run: async (node, session, context) => {
       const s = byId.get(node.id);
       if (!s) throw new Error(`${node.id} is not an ingested source`);
-      const { report: _report, ...outcome } = await ingestor.ingest(settingsOf(s), session, context);
+      const { report: _report, ...outcome } = await ingestor.ingest(streamSettingsOf(s), session, context);
       return outcome;
     },
   };

@@ -20,6 +20,25 @@ export interface StreamSettings {
   readonly at: { readonly file: string; readonly line?: number };
 }
 
+/** The settings of a declared source table (a `SourceTable` of the project, by shape). */
+export function streamSettingsOf(s: {
+  readonly sourceName: string;
+  readonly name: string;
+  readonly ingest?: {
+    readonly source?: Readonly<Record<string, unknown>>;
+    readonly table?: Readonly<Record<string, unknown>>;
+  };
+  readonly at: StreamSettings['at'];
+}): StreamSettings {
+  return {
+    sourceName: s.sourceName,
+    streamName: s.name,
+    source: s.ingest?.source ?? {},
+    table: s.ingest?.table ?? {},
+    at: s.at,
+  };
+}
+
 const scalar = z.union([z.string(), z.number()]);
 const keyList = z
   .union([z.string(), z.array(z.string()).min(1)])
