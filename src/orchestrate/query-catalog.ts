@@ -43,27 +43,38 @@ export async function viewStatements(options: CatalogSources): Promise<string[]>
   const schemas = new Set<string>();
   const statements: string[] = [];
   for (const e of entries) {
-    const dot = e.asset.indexOf('.');
-    const schema = e.asset.slice(0, dot);
-    const name = e.asset.slice(dot + 1);
-    if (!schemas.has(schema)) {
-      schemas.add(schema);
-      statements.push(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
-    }
-    const target = `${quoteIdent(schema)}.${quoteIdent(name)}`;
     if (e.kind === 'view' && e.sql) {
-      statements.push(`CREATE OR REPLACE VIEW ${target} AS ${e.sql}`);
-    } else {
-      const table = new TableHandle(
-        options.lake,
-        `${schema}/${name}`,
-        options.checkpointInterval,
-        options.session,
-      );
-      if (!(await table.exists())) continue;
-      statements.push(`CREATE OR REPLACE VIEW ${target} AS ${await table.scanSql()}`);
+      statements.push(...assetViewStatements(e.asset, e.sql, schemas));
+      continue;
     }
+    const dot = e.asset.indexOf('.');
+    const table = new TableHandle(
+      options.lake,
+      `${e.asset.slice(0, dot)}/${e.asset.slice(dot + 1)}`,
+      options.checkpointInterval,
+      options.session,
+    );
+    if (await table.exists())
+      statements.push(...assetViewStatements(e.asset, await table.scanSql(), schemas));
   }
+  return statements;
+}
+
+/**
+ * The view of one asset (`schema.name`) selecting `sql`, after its schema when `schemas` (the
+ * schemas already created) lacks it.
+ */
+function assetViewStatements(asset: string, sql: string, schemas: Set<string>): string[] {
+  const dot = asset.indexOf('.');
+  const schema = asset.slice(0, dot);
+  const statements: string[] = [];
+  if (!schemas.has(schema)) {
+    schemas.add(schema);
+    statements.push(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+  }
+  statements.push(
+    `CREATE OR REPLACE VIEW ${quoteIdent(schema)}.${quoteIdent(asset.slice(dot + 1))} AS ${sql}`,
+  );
   return statements;
 }
 
@@ -122,17 +133,7 @@ export class CatalogPublisher {
 
   /** Queues the view of one asset, given what it selects. */
   addView(asset: string, sql: string): void {
-    const dot = asset.indexOf('.');
-    const schema = asset.slice(0, dot);
-    const statements: string[] = [];
-    if (!this.schemas.has(schema)) {
-      this.schemas.add(schema);
-      statements.push(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
-    }
-    statements.push(
-      `CREATE OR REPLACE VIEW ${quoteIdent(schema)}.${quoteIdent(asset.slice(dot + 1))} AS ${sql}`,
-    );
-    this.addStatements(statements);
+    this.addStatements(assetViewStatements(asset, sql, this.schemas));
   }
 
   private async exec(sql: string): Promise<void> {

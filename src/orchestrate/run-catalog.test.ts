@@ -43,9 +43,11 @@ describe('RunCatalog', () => {
     expect((await session.query('SELECT v FROM s.a')).rows).toEqual([{ v: 1 }]);
     expect(catalog.heldBytes).toBe(80);
 
-    // Over the total budget: refused, and the staged table is gone.
+    // Over the total budget: refused; the caller discards the staged table.
     const b = await stage(catalog, 'b', 2);
     expect(await catalog.adoptTable(session, { schema: 's', identifier: 'b' }, b, 80, undefined)).toBe(false);
+    expect(await kindOf('b')).toBeNull();
+    await catalog.discard(session, b);
     expect(await kindOf(b.identifier)).toBeNull();
     // Over the per-table limit: refused too.
     const c = await stage(catalog, 'c', 3);

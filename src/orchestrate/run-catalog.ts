@@ -50,7 +50,7 @@ export class RunCatalog {
     return catalog;
   }
 
-  readonly ddl = new Mutex();
+  private readonly ddl = new Mutex();
   private readonly held = new Map<string, Held>();
   private hotBytes = 0;
 
@@ -81,8 +81,8 @@ export class RunCatalog {
 
   /**
    * Publishes a staged table under the asset's name, through a typing view when `typedSelect`
-   * (a select list over the staged table) is given. Returns false, dropping the staged table,
-   * when it is too large to keep: the caller then defines the usual view over the snapshot.
+   * (a select list over the staged table) is given. Returns false when it is too large to keep:
+   * the caller then `discard`s it and defines the usual view over the snapshot.
    */
   adoptTable(
     session: EngineSession,
@@ -92,10 +92,7 @@ export class RunCatalog {
     typedSelect: string | undefined,
   ): Promise<boolean> {
     return this.ddl.run(async () => {
-      if (bytes > this.limits.tableBytes || this.hotBytes + bytes > this.limits.totalBytes) {
-        await session.exec(`DROP TABLE IF EXISTS ${qualified(staged)}`);
-        return false;
-      }
+      if (bytes > this.limits.tableBytes || this.hotBytes + bytes > this.limits.totalBytes) return false;
       await this.dropHeld(session, rel, typedSelect === undefined ? 'any' : 'table');
       if (typedSelect === undefined) {
         await session.exec(`ALTER TABLE ${qualified(staged)} RENAME TO ${quoteIdent(rel.identifier)}`);
