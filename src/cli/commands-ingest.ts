@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import type { Logger } from '../core/logger.js';
 import type { StateStore } from '../core/state-store.js';
-import { streamSettingsOf } from '../ingest/config.js';
+import { streamSettingsOf } from '../ingest/stream-settings.js';
 import type { LandedStream } from '../ingest/ingestor.js';
 import type { OpenConversionEngine } from '../ingest/landing/conversion.js';
 import type { ObjectStore } from '../lake/object-store.js';

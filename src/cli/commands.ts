@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { cp, mkdir, readdir, rename } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../core/package-root.js';
 import pc from 'picocolors';
 import type { EngineSession, QueryResult } from '../core/engine.js';
 import type { Logger } from '../core/logger.js';
@@ -52,7 +52,7 @@ export async function commandInit(dir: string, opts: { force?: boolean }): Promi
       hint: 'choose a new folder name, or pass --force to write into it',
     });
   }
-  const template = fileURLToPath(new URL('../../templates/ecommerce', import.meta.url));
+  const template = join(packageRoot(), 'templates', 'ecommerce');
   await mkdir(target, { recursive: true });
   await cp(template, target, { recursive: true, force: true });
   if (existsSync(join(target, '_gitignore')))

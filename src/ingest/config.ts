@@ -8,36 +8,9 @@ import {
   type StreamSpec,
   type WriteDisposition,
 } from './types.js';
+import type { StreamSettings } from './stream-settings.js';
 
-/** The settings of one stream as the project layer read them from `sources/*.yml` (or defineSource). */
-export interface StreamSettings {
-  readonly sourceName: string;
-  readonly streamName: string;
-  /** Source-level keys (`type`, `connection`, defaults for the tables). */
-  readonly source: Readonly<Record<string, unknown>>;
-  /** Table-level keys (`incremental`, `primary_key`, connector settings...). */
-  readonly table: Readonly<Record<string, unknown>>;
-  readonly at: { readonly file: string; readonly line?: number };
-}
-
-/** The settings of a declared source table (a `SourceTable` of the project, by shape). */
-export function streamSettingsOf(s: {
-  readonly sourceName: string;
-  readonly name: string;
-  readonly ingest?: {
-    readonly source?: Readonly<Record<string, unknown>>;
-    readonly table?: Readonly<Record<string, unknown>>;
-  };
-  readonly at: StreamSettings['at'];
-}): StreamSettings {
-  return {
-    sourceName: s.sourceName,
-    streamName: s.name,
-    source: s.ingest?.source ?? {},
-    table: s.ingest?.table ?? {},
-    at: s.at,
-  };
-}
+export { streamSettingsOf, type StreamSettings } from './stream-settings.js';
 
 const scalar = z.union([z.string(), z.number()]);
 const keyList = z

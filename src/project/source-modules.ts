@@ -1,9 +1,8 @@
-import { existsSync } from 'node:fs';
-import { dirname, extname, join, posix } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, posix } from 'node:path';
 import { glob } from 'tinyglobby';
 import type { Diagnostics } from '../core/diagnostics.js';
 import { errorMessage } from '../core/errors.js';
+import { ownModule } from '../core/package-root.js';
 
 /** The ingest layer's code for a `sources/*.ts` file that fails to load (see src/ingest/README.md). */
 const SOURCE_MODULE_CODE = 'WEIR-I017';
@@ -22,14 +21,6 @@ export interface SourceModuleEntry {
   text: string;
 }
 
-function weirEntry(): string {
-  const here = fileURLToPath(import.meta.url);
-  const ext = extname(here);
-  const root = join(dirname(here), '..');
-  const same = join(root, `index${ext}`);
-  if (existsSync(same)) return same;
-  return join(root, ext === '.ts' ? 'index.js' : 'index.ts');
-}
 
 /**
  * Loads `sources/**\/*.ts` with jiti (only when there is one: start-up time matters) and returns
@@ -46,7 +37,7 @@ export async function readSourceModules(root: string, diags: Diagnostics): Promi
   if (files.length === 0) return [];
   const [{ createJiti }, { stringify }] = await Promise.all([import('jiti'), import('yaml')]);
   const jiti = createJiti(import.meta.url, {
-    alias: { weir: weirEntry() },
+    alias: { weir: ownModule('index') },
     moduleCache: false,
     interopDefault: false,
   });

@@ -1,9 +1,8 @@
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, extname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import type { Diagnostics } from '../core/diagnostics.js';
 import { errorMessage } from '../core/errors.js';
+import { ownModule } from '../core/package-root.js';
 import { didYouMean } from './close-names.js';
 import { PROJECT_CODES } from './codes.js';
 import { lazySchema } from './lazy-schema.js';
@@ -132,11 +131,7 @@ function isUri(p: string): boolean {
  * node_modules, so 'weir' is pointed at this package's own module, source or built.
  */
 function defineConfigModule(): string {
-  const here = fileURLToPath(import.meta.url);
-  const ext = extname(here);
-  const sameKind = join(dirname(here), `define-config${ext}`);
-  if (existsSync(sameKind)) return sameKind;
-  return join(dirname(here), ext === '.ts' ? 'define-config.js' : 'define-config.ts');
+  return ownModule('project/define-config');
 }
 
 function findKeyLine(source: string, key: string): number | undefined {

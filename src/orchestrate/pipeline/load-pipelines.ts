@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename, extname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { WeirError, errorMessage } from '../../core/errors.js';
+import { ownModule } from '../../core/package-root.js';
 import { GRANULARITIES, type PartitionsDef } from '../partitions/partitions.js';
 import {
   ALERT_EVENTS,
@@ -347,7 +347,7 @@ export async function loadPipelines(root: string, folder = 'pipelines'): Promise
         if (!jiti) {
           const { createJiti } = await import('jiti');
           jiti = createJiti(import.meta.url, {
-            alias: { weir: weirEntry() },
+            alias: { weir: ownModule('index') },
             moduleCache: false,
             interopDefault: false,
           });
@@ -458,15 +458,6 @@ function yamlToDefinition(doc: unknown, fallbackName: string): unknown {
   return d;
 }
 
-/** `weir` inside pipeline files: this package's entry, source or built. */
-function weirEntry(): string {
-  const here = fileURLToPath(import.meta.url);
-  const ext = extname(here);
-  const root = join(dirname(here), '..', '..');
-  const same = join(root, `index${ext}`);
-  if (existsSync(same)) return same;
-  return join(root, ext === '.ts' ? 'index.js' : 'index.ts');
-}
 
 export function findPipeline(specs: readonly PipelineSpec[], name: string): PipelineSpec {
   const found = specs.find((s) => s.name === name);
