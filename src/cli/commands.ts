@@ -189,7 +189,8 @@ async function openCatalog(ws: Workspace, rt: Runtime, logger: Logger): Promise<
   await mkdir(dirname(ws.project.target.catalogPath), { recursive: true });
   const publisher = await CatalogPublisher.open({
     catalogPath: ws.project.target.catalogPath,
-    openFileEngine: async (path) => (await runtime()).createDuckDbEngine({ path }),
+    // One thread: it only binds views, and the run's engine needs the cores.
+    openFileEngine: async (path) => (await runtime()).createDuckDbEngine({ path, threads: 1 }),
     logger,
   });
   // Reads Delta logs for assets whose result does not carry their view's SQL.

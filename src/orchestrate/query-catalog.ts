@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { copyFile, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Engine, EngineSession } from '../core/engine.js';
 import { quoteIdent } from '../core/engine.js';
 import { errorMessage } from '../core/errors.js';
@@ -85,11 +86,18 @@ function assetViewStatements(asset: string, sql: string, schemas: Set<string>): 
  * by `finish`. Views are created in the order they arrive, which for a run's finished nodes is a
  * dependency order. The work overlaps the run instead of following it.
  */
+/** How long the catalog writer waits for more views before a batch. */
+const BATCH_WAIT_MS = 50;
+
 export class CatalogPublisher {
-  private queue: Promise<void> = Promise.resolve();
+  /** Statement lists (or functions giving them) not yet taken by the writer. */
+  private pending: Array<readonly string[] | (() => Promise<readonly string[]>)> = [];
+  private writer: Promise<void> | undefined;
   private views = 0;
   private readonly failed: string[] = [];
   private readonly schemas = new Set<string>();
+  /** Aborted when the run ends: the writer stops waiting for more views. */
+  private readonly hurry = new AbortController();
 
   private constructor(
     private readonly options: CatalogFileOptions,
@@ -119,15 +127,16 @@ export class CatalogPublisher {
 
   /** Queues statements, or a function giving them when their turn comes. */
   addStatements(statements: readonly string[] | (() => Promise<readonly string[]>)): void {
-    this.queue = this.queue.then(async () => {
-      let list: readonly string[];
-      try {
-        list = typeof statements === 'function' ? await statements() : statements;
-      } catch (err) {
-        this.options.logger.warn('catalog views not created', { error: errorMessage(err) });
-        return;
-      }
-      for (const sql of list) await this.exec(sql);
+    this.pending.push(statements);
+    this.startWriter();
+  }
+
+  private startWriter(): void {
+    if (this.writer) return;
+    this.writer = this.drain().finally(() => {
+      this.writer = undefined;
+      // Queued after the writer's last look but before it was cleared.
+      if (this.pending.length > 0) this.startWriter();
     });
   }
 
@@ -136,20 +145,60 @@ export class CatalogPublisher {
     this.addStatements(assetViewStatements(asset, sql, this.schemas));
   }
 
-  private async exec(sql: string): Promise<void> {
-    try {
-      await this.session.exec(sql);
-      if (sql.startsWith('CREATE OR REPLACE VIEW')) this.views++;
-    } catch (err) {
-      this.failed.push(sql.slice(0, 120));
-      this.options.logger.warn('catalog view not created', { error: errorMessage(err) });
+  /**
+   * Writes what is queued, a batch at a time: everything queued since the last batch goes into one
+   * transaction. The file is a private copy until `finish` renames it, so committing per view
+   * would only cost a WAL sync each (about 300 for a 200-model build) and buy nothing.
+   */
+  private async drain(): Promise<void> {
+    while (this.pending.length > 0) {
+      // A short wait gathers the views of nodes finishing meanwhile into the same transaction;
+      // `finish` cuts it short.
+      if (!this.hurry.signal.aborted)
+        await delay(BATCH_WAIT_MS, undefined, { signal: this.hurry.signal }).catch(() => undefined);
+      const batch = this.pending;
+      this.pending = [];
+      const statements: string[] = [];
+      for (const item of batch) {
+        try {
+          statements.push(...(typeof item === 'function' ? await item() : item));
+        } catch (err) {
+          this.options.logger.warn('catalog views not created', { error: errorMessage(err) });
+        }
+      }
+      await this.execBatch(statements);
+    }
+  }
+
+  /** One transaction; when a statement fails, the batch is redone one statement at a time. */
+  private async execBatch(statements: readonly string[]): Promise<void> {
+    if (statements.length === 0) return;
+    if (statements.length > 1) {
+      try {
+        await this.session.exec('BEGIN TRANSACTION');
+        for (const sql of statements) await this.session.exec(sql);
+        await this.session.exec('COMMIT');
+        this.views += statements.filter(isView).length;
+        return;
+      } catch {
+        await this.session.exec('ROLLBACK').catch(() => undefined);
+      }
+    }
+    for (const sql of statements) {
+      try {
+        await this.session.exec(sql);
+        if (isView(sql)) this.views++;
+      } catch (err) {
+        this.failed.push(sql.slice(0, 120));
+        this.options.logger.warn('catalog view not created', { error: errorMessage(err) });
+      }
     }
   }
 
   /** Waits for the queued views, then puts the new catalog in place of the old one. */
   async finish(): Promise<{ views: number; failed: string[] }> {
     try {
-      await this.queue;
+      await this.settled();
       await this.session.exec('CHECKPOINT');
     } finally {
       await this.close();
@@ -160,16 +209,26 @@ export class CatalogPublisher {
 
   /** Drops the new catalog; the current one stays as it was. */
   async abandon(): Promise<void> {
-    await this.queue;
+    await this.settled();
     await this.close();
     await rm(this.tmp, { force: true });
     await rm(`${this.tmp}.wal`, { force: true });
+  }
+
+  /** Waits until everything queued so far (and queued while waiting) is written. */
+  private async settled(): Promise<void> {
+    this.hurry.abort();
+    while (this.writer) await this.writer;
   }
 
   private async close(): Promise<void> {
     this.session.close();
     await this.engine.close();
   }
+}
+
+function isView(sql: string): boolean {
+  return sql.startsWith('CREATE OR REPLACE VIEW');
 }
 
 /** Removes catalogs left half written by processes that were killed (their pid is gone). */
