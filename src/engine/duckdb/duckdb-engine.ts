@@ -21,7 +21,8 @@ import {
   toSqlError,
   type SqlErrorKind,
 } from '../sql-error.js';
-import { partitionValuesFromPath, statValue, unquoteColumnKey } from './parquet-stats.js';
+import { footerColumnStats, readParquetFooter } from './parquet-footer.js';
+import { columnStats, mapEntries, partitionValuesFromPath } from './parquet-stats.js';
 import { sqlValueConverter, toDuckDbValue } from './duckdb-values.js';
 
 export interface DuckDbEngineOptions {
@@ -218,11 +219,14 @@ class DuckDbSession implements EngineSession {
     const dir = resolve(options.dir);
     const prefix = options.prefix ?? '';
     const partitionBy = options.partitionBy ?? [];
-    const copyOptions = ['FORMAT parquet', 'COMPRESSION zstd', 'RETURN_STATS true'];
+    const copyOptions = ['FORMAT parquet', 'COMPRESSION zstd'];
+    const single = partitionBy.length === 0 && options.rowsPerFile === undefined;
     let target: string;
-    if (partitionBy.length === 0 && options.rowsPerFile === undefined) {
+    if (single) {
       target = join(dir, `${prefix}${randomUUID()}.parquet`);
     } else {
+      // Several files: RETURN_STATS names them, with their partition keys and stats.
+      copyOptions.push('RETURN_STATS true');
       target = dir;
       // {uuid} keeps concurrent writers and earlier files apart; APPEND never touches existing files.
       copyOptions.push(`FILENAME_PATTERN ${quoteLiteral(`${prefix}{uuid}`)}`, 'APPEND true');
@@ -239,6 +243,7 @@ class DuckDbSession implements EngineSession {
       const types = new Map(schema.map((c) => [c.name, c.type]));
       await mkdir(dir, { recursive: true });
       const reader = await this.connection.runAndReadAll(copy);
+      if (single) return singleFile(target, Number(reader.getRows()[0]?.[0] ?? 0), types);
       const files: WrittenFile[] = [];
       for (const row of reader.getRowObjectsJS()) {
         const path = String(row['filename']);
@@ -311,33 +316,21 @@ function lineAt(sql: string, position: number): number {
   return line;
 }
 
-type MapEntries = ReadonlyArray<{ readonly key: unknown; readonly value: unknown }>;
-
-function mapEntries(value: unknown): MapEntries {
-  return Array.isArray(value) ? (value as MapEntries) : [];
-}
-
-function columnStats(value: unknown, types: ReadonlyMap<string, string>): WrittenFile['columns'] {
-  const out: Record<string, { min?: unknown; max?: unknown; nullCount?: number }> = {};
-  for (const { key, value: statsMap } of mapEntries(value)) {
-    const name = unquoteColumnKey(String(key));
-    if (name === undefined) continue;
-    const stats: Record<string, string> = {};
-    for (const { key: k, value: v } of mapEntries(statsMap)) if (v !== null) stats[String(k)] = String(v);
-    const type = types.get(name) ?? '';
-    const entry: { min?: unknown; max?: unknown; nullCount?: number } = {};
-    if (stats['min'] !== undefined) {
-      const min = statValue(type, stats['min'], 'min');
-      if (min !== undefined) entry.min = min;
-    }
-    if (stats['max'] !== undefined) {
-      const max = statValue(type, stats['max'], 'max');
-      if (max !== undefined) entry.max = max;
-    }
-    if (stats['null_count'] !== undefined) entry.nullCount = Number(stats['null_count']);
-    out[name] = entry;
+/** The one file a plain COPY wrote: its stats come from its footer (cheaper than RETURN_STATS). */
+async function singleFile(
+  path: string,
+  rows: number,
+  types: ReadonlyMap<string, string>,
+): Promise<WrittenFile[]> {
+  if (rows === 0) {
+    // An empty file adds nothing to a table; leaving it would only be an orphan to vacuum.
+    await rm(path, { force: true });
+    return [];
   }
-  return out;
+  const { footer, bytes } = readParquetFooter(path);
+  if (footer.numRows !== rows)
+    throw new Error(`${path}: COPY wrote ${rows} rows but the Parquet footer says ${footer.numRows}`);
+  return [{ path, rows, bytes, columns: footerColumnStats(footer, types), partitionValues: {} }];
 }
 
 function partitionValues(

@@ -1,5 +1,5 @@
 import { relative, sep } from 'node:path';
-import { DUCKDB_INTEGER_TYPES } from '../../core/engine.js';
+import { DUCKDB_INTEGER_TYPES, type WrittenFile } from '../../core/engine.js';
 
 /*
  * Converts DuckDB's COPY ... RETURN_STATS strings into the JSON values Delta `add.stats` expects.
@@ -144,4 +144,35 @@ function safeDecode(text: string): string {
   } catch {
     return text;
   }
+}
+
+/** Column stats of one file from COPY ... RETURN_STATS (`column_statistics`), as Delta stats. */
+export function columnStats(value: unknown, types: ReadonlyMap<string, string>): WrittenFile['columns'] {
+  const out: Record<string, { min?: unknown; max?: unknown; nullCount?: number }> = {};
+  for (const { key, value: statsMap } of mapEntries(value)) {
+    const name = unquoteColumnKey(String(key));
+    if (name === undefined) continue;
+    const stats: Record<string, string> = {};
+    for (const { key: k, value: v } of mapEntries(statsMap)) if (v !== null) stats[String(k)] = String(v);
+    const type = types.get(name) ?? '';
+    const entry: { min?: unknown; max?: unknown; nullCount?: number } = {};
+    if (stats['min'] !== undefined) {
+      const min = statValue(type, stats['min'], 'min');
+      if (min !== undefined) entry.min = min;
+    }
+    if (stats['max'] !== undefined) {
+      const max = statValue(type, stats['max'], 'max');
+      if (max !== undefined) entry.max = max;
+    }
+    if (stats['null_count'] !== undefined) entry.nullCount = Number(stats['null_count']);
+    out[name] = entry;
+  }
+  return out;
+}
+
+type MapEntries = ReadonlyArray<{ readonly key: unknown; readonly value: unknown }>;
+
+/** The entries of a DuckDB MAP value as the node API returns it. */
+export function mapEntries(value: unknown): MapEntries {
+  return Array.isArray(value) ? (value as MapEntries) : [];
 }
