@@ -102,6 +102,28 @@ describe('DeltaTable: create, append, overwrite, replaceFiles', () => {
     expect(again.hint).toMatch(/overwrite|append/);
   });
 
+  it("builds a new table's snapshot from its first commit, equal to one replayed from the log", async () => {
+    const table = await open();
+    expect(await table.exists()).toBe(false);
+    const { files, columns } = await write(table, rangeSql(0, 5));
+    await table.create(files, columns);
+    // Nothing is read back: the log's files can go and the handle still knows the table.
+    const logDir = join(table.location(), '_delta_log');
+    const saved = join(root, 'saved-log');
+    await cp(logDir, saved, { recursive: true });
+    await rm(logDir, { recursive: true });
+    const fromCommit = await table.snapshot();
+    await cp(saved, logDir, { recursive: true });
+    const fromLog = await (await open()).snapshot();
+    expect(fromCommit.version).toBe(0);
+    expect(fromCommit.timestamp).toBe(fromLog.timestamp);
+    expect(fromCommit.protocol).toEqual(fromLog.protocol);
+    expect(fromCommit.metadata).toEqual(fromLog.metadata);
+    expect(fromCommit.files).toEqual(fromLog.files);
+    expect(fromCommit.schema).toEqual(fromLog.schema);
+    expect(fromCommit.numRecords).toBe(5);
+  });
+
   it('appends, overwrites and keeps every version readable', async () => {
     const table = await open();
     const a = await write(table, rangeSql(0, 3));

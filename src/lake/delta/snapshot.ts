@@ -436,6 +436,24 @@ export async function updateSnapshot(ctx: LogContext, base: Snapshot, target?: n
 }
 
 /** A snapshot with already-read commits (versions base.version+1, +2, ...) applied on top of `base`. */
+/** The snapshot of a table's first commit (version 0), from that commit's own actions. */
+export function firstSnapshot(
+  tablePath: string,
+  tableRoot: string,
+  actions: readonly Action[],
+  mtimeMs: number,
+): Snapshot {
+  const state = new ReplayState(tableRoot);
+  for (const a of actions) state.apply(a);
+  return new Snapshot({
+    tablePath,
+    version: 0,
+    timestamp: commitTimestamp(actions, mtimeMs),
+    checkpointVersion: undefined,
+    state,
+  });
+}
+
 export function applyCommits(
   base: Snapshot,
   commits: ReadonlyArray<readonly Action[]>,

@@ -20,6 +20,7 @@ import { dataFiles, scanSql, type DataFile } from './scan.js';
 import { deltaTypeToDuckDb } from './schema.js';
 import {
   applyCommits,
+  firstSnapshot,
   loadSnapshot,
   updateSnapshot,
   versionAtTimestamp,
@@ -175,6 +176,9 @@ export class DeltaTable implements TableHandle {
     const { version } = outcome;
     if (latest && latest.version === version - 1) {
       this.latest = applyCommits(latest, [outcome.actions], outcome.timestamp);
+    } else if (!latest && version === 0) {
+      // A new table: its snapshot is this commit, no need to read it back from the log.
+      this.latest = firstSnapshot(this.tablePath, this.location(), outcome.actions, outcome.timestamp);
     }
     this.logger.debug('delta commit', { table: this.tablePath, version, operation: options.operation });
     if (version > 0 && version % this.checkpointInterval() === 0) {
