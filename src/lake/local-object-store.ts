@@ -8,6 +8,7 @@ import type { ListOptions, ObjectInfo, ObjectStore } from './object-store.js';
 /** Temporary files are written beside their target (same filesystem, so link/rename are atomic). */
 const TEMP_PREFIX = '.weir-tmp-';
 const STAT_CONCURRENCY = 64;
+const RESOLVED_CACHE_SIZE = 10_000;
 
 /** An ObjectStore on a local folder. Keys map to files under `root`. */
 export class LocalObjectStore implements ObjectStore {
@@ -17,7 +18,12 @@ export class LocalObjectStore implements ObjectStore {
     this.root = resolve(root);
   }
 
+  /** Keys already resolved: a run asks for the same table and log folders many times. */
+  private readonly resolved = new Map<string, string>();
+
   localPath(path: string): string {
+    const known = this.resolved.get(path);
+    if (known !== undefined) return known;
     const key = normalizeKey(path);
     const full = key === '' ? this.root : resolve(this.root, ...key.split('/'));
     const rel = relative(this.root, full);
@@ -26,6 +32,8 @@ export class LocalObjectStore implements ObjectStore {
         hint: 'Use keys relative to the lake root, without "..".',
       });
     }
+    if (this.resolved.size >= RESOLVED_CACHE_SIZE) this.resolved.clear();
+    this.resolved.set(path, full);
     return full;
   }
 

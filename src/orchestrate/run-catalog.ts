@@ -73,8 +73,10 @@ export class RunCatalog {
   /** `CREATE OR REPLACE VIEW`, first dropping an in-memory table of that name. */
   defineView(session: EngineSession, rel: RelationName, sql: string): Promise<void> {
     return this.ddl.run(async () => {
-      await this.dropHeld(session, rel, 'table');
-      await session.exec(`CREATE OR REPLACE VIEW ${qualified(rel)} AS ${sql}`);
+      await execAll(session, [
+        ...this.release(rel, 'table'),
+        `CREATE OR REPLACE VIEW ${qualified(rel)} AS ${sql}`,
+      ]);
       this.held.set(qualified(rel), { kind: 'view' });
     });
   }
@@ -93,14 +95,18 @@ export class RunCatalog {
   ): Promise<boolean> {
     return this.ddl.run(async () => {
       if (bytes > this.limits.tableBytes || this.hotBytes + bytes > this.limits.totalBytes) return false;
-      await this.dropHeld(session, rel, typedSelect === undefined ? 'any' : 'table');
+      const drops = this.release(rel, typedSelect === undefined ? 'any' : 'table');
       if (typedSelect === undefined) {
-        await session.exec(`ALTER TABLE ${qualified(staged)} RENAME TO ${quoteIdent(rel.identifier)}`);
+        await execAll(session, [
+          ...drops,
+          `ALTER TABLE ${qualified(staged)} RENAME TO ${quoteIdent(rel.identifier)}`,
+        ]);
         this.held.set(qualified(rel), { kind: 'table', bytes });
       } else {
-        await session.exec(
+        await execAll(session, [
+          ...drops,
           `CREATE OR REPLACE VIEW ${qualified(rel)} AS SELECT ${typedSelect} FROM ${qualified(staged)}`,
-        );
+        ]);
         this.held.set(qualified(rel), { kind: 'table', bytes, backing: qualified(staged) });
       }
       this.hotBytes += bytes;
@@ -119,25 +125,23 @@ export class RunCatalog {
   }
 
   /**
-   * Drops what the engine holds under `rel`: an in-memory table (with its typing view and hidden
-   * table), and with `any` also a view, so a table can be renamed to the name. A view left in
-   * place is replaced by `CREATE OR REPLACE VIEW`.
+   * The statements dropping what the engine holds under `rel`: an in-memory table (with its typing
+   * view and hidden table), and with `any` also a view, so a table can be renamed to the name. A
+   * view left in place is replaced by `CREATE OR REPLACE VIEW`. Forgets what `rel` held.
    */
-  private async dropHeld(session: EngineSession, rel: RelationName, what: 'table' | 'any'): Promise<void> {
+  private release(rel: RelationName, what: 'table' | 'any'): string[] {
     const name = qualified(rel);
     const held = this.held.get(name);
-    if (!held || held.kind === 'view') {
-      if (what === 'any') await session.exec(`DROP VIEW IF EXISTS ${name}`);
-      this.held.delete(name);
-      return;
-    }
-    if (held.backing) {
-      await session.exec(`DROP VIEW IF EXISTS ${name}`);
-      await session.exec(`DROP TABLE IF EXISTS ${held.backing}`);
-    } else {
-      await session.exec(`DROP TABLE IF EXISTS ${name}`);
-    }
-    this.hotBytes -= held.bytes;
     this.held.delete(name);
+    if (!held || held.kind === 'view') return what === 'any' ? [`DROP VIEW IF EXISTS ${name}`] : [];
+    this.hotBytes -= held.bytes;
+    return held.backing
+      ? [`DROP VIEW IF EXISTS ${name}`, `DROP TABLE IF EXISTS ${held.backing}`]
+      : [`DROP TABLE IF EXISTS ${name}`];
   }
+}
+
+/** Statements in one round trip to the engine (each still its own transaction). */
+function execAll(session: EngineSession, statements: readonly string[]): Promise<void> {
+  return session.exec(statements.join(';\n'));
 }
