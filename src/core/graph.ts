@@ -1,6 +1,7 @@
 import { MinHeap } from './min-heap.js';
 import { WeirError } from './errors.js';
 import { suggest } from './suggest.js';
+import { compareText } from './compare.js';
 
 export const RESOURCE_TYPES = ['model', 'seed', 'snapshot', 'test', 'source', 'analysis', 'step'] as const;
 export type ResourceType = (typeof RESOURCE_TYPES)[number];
@@ -32,7 +33,7 @@ export interface GraphNode {
 }
 
 /** Relatives are listed in id order so that everything derived from them is deterministic. */
-const byId = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+const byId = compareText;
 
 /**
  * The asset graph: immutable, acyclic, every edge resolved. Built once per project load; all

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import { link, mkdir, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { compareText } from '../core/compare.js';
 import { lakeError } from './errors.js';
 import type { ListOptions, ObjectInfo, ObjectStore } from './object-store.js';
 
@@ -44,7 +45,8 @@ export class LocalObjectStore implements ObjectStore {
     const baseKey = slash < 0 ? '' : keepTrailing.slice(0, slash);
     const keys: string[] = [];
     await this.walk(baseKey, keepTrailing, options.startAfter, keys);
-    keys.sort(compareKeys);
+    // Keys sort by UTF-16 code units, like S3 sorts by bytes for ASCII keys.
+    keys.sort(compareText);
     const out: ObjectInfo[] = new Array<ObjectInfo>(keys.length);
     for (let i = 0; i < keys.length; i += STAT_CONCURRENCY) {
       const batch = keys.slice(i, i + STAT_CONCURRENCY);
@@ -84,7 +86,7 @@ export class LocalObjectStore implements ObjectStore {
       if (entry.isDirectory()) {
         const asDir = `${key}/`;
         if (asDir.startsWith(prefix) || prefix.startsWith(asDir)) subdirs.push(key);
-      } else if (key.startsWith(prefix) && (startAfter === undefined || compareKeys(key, startAfter) > 0)) {
+      } else if (key.startsWith(prefix) && (startAfter === undefined || compareText(key, startAfter) > 0)) {
         out.push(key);
       }
     }
@@ -208,11 +210,6 @@ export class LocalObjectStore implements ObjectStore {
     }
     return err;
   }
-}
-
-/** Keys sort by UTF-16 code units, like S3 sorts by bytes for ASCII keys. */
-function compareKeys(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function normalizeKey(path: string): string {

@@ -9,6 +9,7 @@ import type { Logger } from '../core/logger.js';
 import type { CatalogEntry } from '../core/state-store.js';
 import type { ObjectStore } from '../lake/object-store.js';
 import { TableHandle } from './table-handle.js';
+import { compareText } from '../core/compare.js';
 
 /**
  * The query catalog: a DuckDB file (`.weir/weir.duckdb`, or the profile's `path`) holding one
@@ -39,7 +40,7 @@ export async function viewStatements(options: CatalogSources): Promise<string[]>
   const entries = [...options.entries].sort(
     (a, b) =>
       (rank.get(a.asset) ?? Number.MAX_SAFE_INTEGER) - (rank.get(b.asset) ?? Number.MAX_SAFE_INTEGER) ||
-      a.asset.localeCompare(b.asset),
+      compareText(a.asset, b.asset),
   );
   const schemas = new Set<string>();
   const statements: string[] = [];

@@ -1,4 +1,5 @@
 import { distance } from 'fastest-levenshtein';
+import { compareText } from '../core/compare.js';
 
 /** Up to `max` candidates that look like a typo of `name`, closest first. */
 export function closeNames(name: string, candidates: Iterable<string>, max = 3): string[] {
@@ -12,7 +13,7 @@ export function closeNames(name: string, candidates: Iterable<string>, max = 3):
     const d = distance(lower, c.toLowerCase());
     if (d <= limit || (lower.length >= 4 && c.toLowerCase().includes(lower))) scored.push({ c, d });
   }
-  scored.sort((a, b) => a.d - b.d || a.c.localeCompare(b.c));
+  scored.sort((a, b) => a.d - b.d || compareText(a.c, b.c));
   return scored.slice(0, max).map((s) => s.c);
 }
 

@@ -2,6 +2,7 @@ import { formatLocation } from '../core/errors.js';
 import type { CheckRecord } from '../core/quality-store.js';
 import type { CheckResult, GeResult } from './types.js';
 import { toGeResult } from './types.js';
+import { compareText } from '../core/compare.js';
 
 /*
  * Check results as users read them after a run: one row per check, rendered as a text table (CLI),
@@ -107,7 +108,7 @@ function isPlainObject(v: unknown): boolean {
 
 /** Sorted by table, then check name: stable output for diffs and CI logs. */
 export function sortRows(rows: readonly CheckRow[]): CheckRow[] {
-  return [...rows].sort((a, b) => a.asset.localeCompare(b.asset) || a.name.localeCompare(b.name));
+  return [...rows].sort((a, b) => compareText(a.asset, b.asset) || compareText(a.name, b.name));
 }
 
 /** A value as one short line (numbers rounded to 4 significant decimals, JSON for the rest). */
