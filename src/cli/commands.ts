@@ -66,10 +66,19 @@ export async function commandRun(
   opts: CommonOptions & { threads?: number; fullRefresh?: boolean },
 ): Promise<void> {
   const logger = makeLogger(opts);
-  const ws = await openWorkspace(opts, warnLine);
+  // DuckDB loads and opens while the project is parsed.
+  const engine = runtime().then((m) => m.openEngine(logger));
+  engine.catch(() => undefined);
+  let ws: Workspace;
+  try {
+    ws = await openWorkspace(opts, warnLine);
+  } catch (err) {
+    await (await runtime()).closeStarted(engine);
+    throw err;
+  }
   const { project, manifest } = ws;
   const threads = opts.threads ?? project.weir.threads ?? project.target.threads ?? availableParallelism();
-  const rt = await (await runtime()).openRuntime(project, logger);
+  const rt = await (await runtime()).openRuntime(project, logger, undefined, engine);
   let closeQualityStore = async (): Promise<void> => {};
   let catalog: RunCatalogWriter | undefined;
   try {
