@@ -21,7 +21,6 @@ export interface SourceModuleEntry {
   text: string;
 }
 
-
 /**
  * Loads `sources/**\/*.ts` with jiti (only when there is one: start-up time matters) and returns
  * each as the `sources:` YAML its `defineSource(...)` exports stand for.

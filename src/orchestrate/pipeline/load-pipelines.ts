@@ -458,7 +458,6 @@ function yamlToDefinition(doc: unknown, fallbackName: string): unknown {
   return d;
 }
 
-
 export function findPipeline(specs: readonly PipelineSpec[], name: string): PipelineSpec {
   const found = specs.find((s) => s.name === name);
   if (found) return found;
