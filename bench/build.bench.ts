@@ -1,13 +1,14 @@
 /**
  * `weir build` of a generated 200-model project of small tables against executing the same
  * compiled SQL straight through DuckDB in one process (a DuckDB file database, CREATE TABLE/VIEW
- * AS in dependency order, the same tests as count queries), measured in the same run.
- * Targets: ratio <= 1.3x, median per-model overhead < 10 ms.
+ * AS in dependency order, the same tests as count queries), measured in the same run. The headline
+ * is `weir build` with its defaults (threads = cores + 2); `--threads <cores>` and `--threads 1`
+ * are measured too. Targets: ratio <= 1.3x, median per-model overhead < 10 ms.
  *
  *   npm run build && node --import jiti/register bench/build.bench.ts
  */
 import { readFile, rm, mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDuckDbEngine } from '../src/engine/duckdb/duckdb-engine.js';
 import { generateProject } from './gen-project.js';
@@ -15,7 +16,7 @@ import { fmt, median, timeCli } from './util.js';
 
 const MODELS = Number(process.env['MODELS'] ?? 200);
 const RUNS = Number(process.env['RUNS'] ?? 5);
-const THREADS = Number(process.env['THREADS'] ?? 2);
+const CORES = availableParallelism();
 
 interface ManifestJson {
   nodes: Record<
@@ -82,31 +83,42 @@ async function baseline(): Promise<number> {
   return performance.now() - t0;
 }
 
-async function weir(threads: number): Promise<number> {
+async function weir(threads?: number): Promise<number> {
   await rm(join(dir, '.weir'), { recursive: true, force: true });
-  return timeCli(['build', '--threads', String(threads)], dir);
+  return timeCli(['build', ...(threads === undefined ? [] : ['--threads', String(threads)])], dir);
 }
 
 const base: number[] = [];
 const w1: number[] = [];
-const wN: number[] = [];
+const wCores: number[] = [];
+const wDefault: number[] = [];
 const cliStart: number[] = [];
 await baseline();
 for (let i = 0; i < RUNS; i++) {
   base.push(await baseline());
+  wDefault.push(await weir());
+  wCores.push(await weir(CORES));
   w1.push(await weir(1));
-  wN.push(await weir(THREADS));
   cliStart.push(timeCli(['ls'], dir));
 }
-const m = { base: median(base), w1: median(w1), wN: median(wN), start: median(cliStart) };
+const m = {
+  base: median(base),
+  w1: median(w1),
+  wCores: median(wCores),
+  wDefault: median(wDefault),
+  start: median(cliStart),
+};
 const n = counted.length;
 console.log(`build of ${MODELS} models (${n} executed nodes incl. seeds and tests), median of ${RUNS}`);
 console.log(`  baseline: compiled SQL straight through DuckDB, one process  ${fmt(m.base)}`);
 console.log(
-  `  weir build --threads 1 (whole CLI, incl. start + parse)       ${fmt(m.w1)}  ratio ${(m.w1 / m.base).toFixed(2)}x`,
+  `  weir build (defaults: threads = cores + 2 = ${CORES + 2}; whole CLI)       ${fmt(m.wDefault)}  ratio ${(m.wDefault / m.base).toFixed(2)}x`,
 );
 console.log(
-  `  weir build --threads ${THREADS}                                        ${fmt(m.wN)}  ratio ${(m.wN / m.base).toFixed(2)}x`,
+  `  weir build --threads ${CORES} (cores)                                ${fmt(m.wCores)}  ratio ${(m.wCores / m.base).toFixed(2)}x`,
+);
+console.log(
+  `  weir build --threads 1                                       ${fmt(m.w1)}  ratio ${(m.w1 / m.base).toFixed(2)}x`,
 );
 console.log(`  weir ls (CLI start + project parse, no build)                ${fmt(m.start)}`);
 console.log(

@@ -1,4 +1,4 @@
-import { availableParallelism } from 'node:os';
+import { threadsFor } from './threads.js';
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import { WeirError } from '../core/errors.js';
@@ -114,7 +114,7 @@ async function openState(
 }
 
 function threadsOf(ctx: Ctx): number {
-  return ctx.ws.project.weir.threads ?? ctx.ws.project.target.threads ?? availableParallelism();
+  return threadsFor(ctx.ws.project);
 }
 
 async function notifierFor(ctx: Ctx): Promise<((n: RunOutcomeNotice) => Promise<void>) | undefined> {

@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { cp, mkdir, readdir, rename } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { packageRoot } from '../core/package-root.js';
 import pc from 'picocolors';
@@ -21,6 +20,7 @@ import type * as RuntimeModuleNs from './runtime.js';
 import type { Runtime } from './runtime.js';
 
 type RuntimeModule = typeof RuntimeModuleNs;
+import { threadsFor } from './threads.js';
 import { openWorkspace, type CommonOptions, type Workspace } from './workspace.js';
 import { makeSourceIngestor } from './commands-ingest.js';
 import {
@@ -77,7 +77,7 @@ export async function commandRun(
     throw err;
   }
   const { project, manifest } = ws;
-  const threads = opts.threads ?? project.weir.threads ?? project.target.threads ?? availableParallelism();
+  const threads = threadsFor(project, opts.threads);
   const rt = await (await runtime()).openRuntime(project, logger, undefined, engine);
   let closeQualityStore = async (): Promise<void> => {};
   let catalog: RunCatalogWriter | undefined;
