@@ -201,15 +201,25 @@ select typeof(u8) as t_u8, typeof(big) as t_big, typeof(ts) as t_ts, typeof(ts_n
   iv::varchar as v_iv, epoch_us(nested.at) as v_nested
 from {{ ref('typed') }}
 `,
+      // Seeds are built in memory too.
+      'seeds/events.csv': 'id,seen_at,label\n1,2024-05-01 10:30:00,a\n2,2024-05-02 11:00:00.5,\n',
+      'models/seen_seed.sql': `{{ config(materialized='table') }}
+select any_value(typeof(id)) as t_id, any_value(typeof(seen_at)) as t_at, any_value(typeof(label)) as t_label,
+  sum(id) as v_id, max(epoch_us(seen_at)) as v_at, count(label) as v_label
+from {{ ref('events') }}
+`,
     });
     await build(dir);
     const sameRun = await query(dir, 'select * from main.seen');
-    // Only the dependent: the upstream table is read from its Delta snapshot.
-    await build(dir, '--select', 'seen');
+    const sameRunSeed = await query(dir, 'select * from main.seen_seed');
+    // Only the dependents: the upstream table and seed are read from their Delta snapshots.
+    await build(dir, '--select', 'seen', 'seen_seed');
     const laterRun = await query(dir, 'select * from main.seen');
     expect(laterRun).toEqual(sameRun);
     expect(sameRun[0]).toMatchObject({ t_ts: 'TIMESTAMP WITH TIME ZONE', t_s: 'VARCHAR' });
     expect(sameRun[0]?.['t_u8']).not.toBe('UTINYINT');
+    expect(await query(dir, 'select * from main.seen_seed')).toEqual(sameRunSeed);
+    expect(sameRunSeed[0]).toMatchObject({ t_at: 'TIMESTAMP WITH TIME ZONE', v_label: 1 });
   });
 
   it('a table that fails its audit is not read by dependents, and its catalog view stays at the last good version', async () => {

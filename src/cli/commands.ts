@@ -160,9 +160,12 @@ export async function commandRun(
     const compiled = new Map(
       summary.results.filter((r) => r.compiledSql !== undefined).map((r) => [r.nodeId, r.compiledSql ?? '']),
     );
-    await writeManifestJson(targetDir, manifest, summary.runId, compiled);
-    await writeRunResultsJson(targetDir, summary, args);
-    await catalog?.finish();
+    // Independent of each other: the catalog's last views go in while the artifacts are written.
+    await Promise.all([
+      writeManifestJson(targetDir, manifest, summary.runId, compiled),
+      writeRunResultsJson(targetDir, summary, args),
+      catalog?.finish(),
+    ]);
     if (results)
       printCheckResults({
         command,

@@ -9,7 +9,7 @@ import { WeirError } from '../core/errors.js';
 import { deltaRoundTripType, writeCastExpr } from '../lake/delta/schema.js';
 import type { ManifestNode } from './manifest.js';
 import { HOT_TABLE_MAX_PREVIOUS_ROWS, qualified, type RelationName, type RunCatalog } from './run-catalog.js';
-import type { TableHandle } from './table-handle.js';
+import type { CommitOp, TableHandle } from './table-handle.js';
 
 /**
  * How each materialization turns compiled SQL into a table version. Every write follows the
@@ -79,15 +79,18 @@ function keyMatch(keys: readonly string[], left: string, right: string): string 
     .join(' AND ');
 }
 
+/** Replaces a table's rows with `ctx.sql` (tables, full refreshes, seeds). */
 export async function materializeTable(
   ctx: MaterializeContext,
   operation = 'CREATE OR REPLACE TABLE',
+  operationParameters?: CommitOp['operationParameters'],
 ): Promise<MaterializeResult> {
+  const op: CommitOp = { operation, ...(operationParameters ? { operationParameters } : {}) };
   if (ctx.inMemory?.catalog.hasRoom() && (await ctx.table.rowCount()) <= HOT_TABLE_MAX_PREVIOUS_ROWS) {
-    return materializeTableInMemory(ctx, ctx.inMemory, operation);
+    return materializeTableInMemory(ctx, ctx.inMemory, op);
   }
   const { files, columns } = await ctx.table.write(ctx.session, ctx.sql);
-  const version = await ctx.table.overwrite(files, columns, { operation });
+  const version = await ctx.table.overwrite(files, columns, op);
   const { rows, bytes } = sumFiles(files);
   return { rows, bytes, version, message: `${operation.toLowerCase()}: ${rows} rows` };
 }
@@ -104,7 +107,7 @@ export async function materializeTable(
 async function materializeTableInMemory(
   ctx: MaterializeContext,
   target: NonNullable<MaterializeContext['inMemory']>,
-  operation: string,
+  op: CommitOp,
 ): Promise<MaterializeResult> {
   const { session, table } = ctx;
   const { catalog, relation } = target;
@@ -134,7 +137,7 @@ async function materializeTableInMemory(
     const committed = await table.overwriteWith(
       files,
       finalColumns,
-      { operation },
+      op,
       typedSelect ? `(${source})` : stagedName,
     );
     const { rows, bytes } = sumFiles(committed.files);
@@ -147,7 +150,7 @@ async function materializeTableInMemory(
       rows,
       bytes,
       version: committed.version,
-      message: `${operation.toLowerCase()}: ${rows} rows`,
+      message: `${op.operation.toLowerCase()}: ${rows} rows`,
       inMemory: adopted,
     };
   } finally {

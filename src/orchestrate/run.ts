@@ -789,7 +789,7 @@ async function executeNode(
       result = await materializeSnapshot(ctx);
       break;
     case 'seed':
-      result = await loadSeed(ctx);
+      result = await loadSeed({ ...ctx, inMemory: { catalog: deps.catalog, relation: rel } });
       break;
     default:
       throw new WeirError('WEIR-M001', `unknown materialization '${materialized}'`, {

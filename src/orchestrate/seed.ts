@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
 import { quoteLiteral } from '../core/engine.js';
 import { WeirError } from '../core/errors.js';
-import type { MaterializeContext, MaterializeResult } from './materializations.js';
+import { materializeTable, type MaterializeContext, type MaterializeResult } from './materializations.js';
 
 /**
  * Seeds: a CSV checked line by line (ragged rows name their line), loaded through DuckDB's CSV
@@ -11,7 +11,7 @@ import type { MaterializeContext, MaterializeResult } from './materializations.j
  * and config did not change since its last load is not rewritten (same contents, same version).
  */
 export async function loadSeed(ctx: MaterializeContext): Promise<MaterializeResult> {
-  const { node, session, table } = ctx;
+  const { node, table } = ctx;
   const csvPath = node.csvPath;
   if (!csvPath) throw new WeirError('WEIR-C003', `${node.id} has no CSV file`);
   const bytes = await readFile(csvPath);
@@ -71,11 +71,6 @@ export async function loadSeed(ctx: MaterializeContext): Promise<MaterializeResu
     .map(([k, v]) => `${quoteLiteral(k)}: ${quoteLiteral(v)}`)
     .join(', ');
   const sql = `SELECT * FROM read_csv(${quoteLiteral(csvPath)}, header = true, auto_detect = true, sample_size = -1, delim = ${quoteLiteral(delimiter)}, quote = '"', escape = '"'${types ? `, types = {${types}}` : ''})`;
-  const { files, columns } = await table.write(session, sql);
-  const version = await table.overwrite(files, columns, {
-    operation: 'SEED',
-    operationParameters: { inputHash },
-  });
-  const rows = files.reduce((n, f) => n + f.rows, 0);
-  return { rows, bytes: files.reduce((n, f) => n + f.bytes, 0), version, message: `seed: ${rows} rows` };
+  // Like a table model: built in the run's engine (when it has room), so dependents read memory.
+  return materializeTable({ ...ctx, sql }, 'SEED', { inputHash });
 }
