@@ -64,7 +64,11 @@ export function buildProgram(): Command {
     };
     const cmd = program.command(command).description(describe[command] ?? command);
     withOptions(cmd, PROJECT_OPTIONS, SELECT_OPTIONS);
-    cmd.option('--threads <n>', 'nodes run at once (default: cores + 2, or the profile/config)', parseThreads);
+    cmd.option(
+      '--threads <n>',
+      'nodes run at once (default: cores + 2, or the profile/config)',
+      parseThreads,
+    );
     if (command !== 'test') cmd.option('--full-refresh', 'rebuild incremental models and seeds from scratch');
     cmd.action(async (opts) => (await commands()).commandRun(command, opts));
   }

@@ -41,11 +41,13 @@ async function viewsIn(path: string): Promise<Record<string, unknown>> {
 describe('CatalogPublisher', () => {
   it('writes queued views in batches; a failing statement costs only itself, and the file appears at finish', async () => {
     const catalogPath = join(dir, 'weir.duckdb');
-    const publisher = await CatalogPublisher.open({
-      catalogPath,
-      openFileEngine: (path) => createDuckDbEngine({ path, threads: 1 }),
-      logger,
-    });
+    const open = () =>
+      CatalogPublisher.open({
+        catalogPath,
+        openFileEngine: (path) => createDuckDbEngine({ path, threads: 1 }),
+        logger,
+      });
+    const publisher = await open();
     expect(publisher.copied).toBe(false);
     // Queued in one go: the first starts the writer, the rest form later batches, one with a
     // statement that fails and one whose statements could not be produced.
@@ -65,11 +67,7 @@ describe('CatalogPublisher', () => {
     expect(existsSync(`${catalogPath}.tmp-${process.pid}`)).toBe(false);
 
     // The next build starts from a copy and replaces views in it.
-    const next = await CatalogPublisher.open({
-      catalogPath,
-      openFileEngine: (path) => createDuckDbEngine({ path, threads: 1 }),
-      logger,
-    });
+    const next = await open();
     expect(next.copied).toBe(true);
     next.addView('a.x', 'SELECT 10 AS v');
     await new Promise((r) => setTimeout(r, 5));
