@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { definePipeline, step } from '../src/index.js';
 import { toRows } from '../src/orchestrate/pipeline/columnar.js';
 import { toPipelineSpec } from '../src/orchestrate/pipeline/load-pipelines.js';
+import { runPipeline } from '../src/orchestrate/pipeline/run-pipeline.js';
+import type { RunEvent } from '../src/orchestrate/run.js';
+import { silentLogger } from '../src/core/logger.js';
 import { BASE_PROJECT, openProject, writeTree } from './orchestrate-helpers.js';
 
 /** The shape of an Apache Arrow JS Table (numRows, schema.fields, getChild(name).get(i)). */
@@ -89,6 +92,51 @@ describe('TypeScript step outputs read by SQL models', () => {
       p.pipelines.push(spec);
       expect((await p.run('probe')).status).toBe('success');
       expect(Number(grand)).toBe(300);
+    } finally {
+      await p.close();
+    }
+  });
+});
+
+describe('step events', () => {
+  it('a step that times out (an error with no result) is reported finished once', async () => {
+    const dir = await writeTree(BASE_PROJECT);
+    const p = await openProject(dir);
+    try {
+      const spec = toPipelineSpec(
+        definePipeline({
+          name: 'slow',
+          select: ['orders'],
+          exclude: ['orders'],
+          steps: [
+            step('wait', (ctx) => new Promise((resolve) => ctx.signal.addEventListener('abort', resolve)), {
+              timeout: 50,
+            }),
+          ],
+        }),
+        'inline',
+      );
+      const events: RunEvent[] = [];
+      const summary = await runPipeline(
+        {
+          ...p.ws,
+          engine: p.rt.engine,
+          lake: p.rt.lake,
+          state: p.rt.state,
+          orchestration: p.orch,
+          logger: silentLogger,
+          onEvent: (e) => events.push(e),
+        },
+        spec,
+        { threads: 2, vars: {}, env: {} },
+      );
+      expect(summary.status).not.toBe('success');
+      const finished = events.filter((e) => e.type === 'node_finished');
+      expect(finished.map((e) => [e.result?.nodeId, e.result?.status])).toEqual([
+        ['step.slow.wait', 'error'],
+      ]);
+      const recorded = (await p.rt.state.listEvents(summary.runId)).filter((e) => e.type === 'node_finished');
+      expect(recorded).toHaveLength(1);
     } finally {
       await p.close();
     }

@@ -563,9 +563,13 @@ export async function executeRun(deps: RunDeps, request: RunRequest): Promise<Ru
           message: fin.skipReason ? `skipped: ${fin.skipReason}` : errorMessage(fin.error ?? 'failed'),
           ...(isWeirError(fin.error) ? { error: fin.error } : {}),
         };
+        if (fin.status !== 'skipped') {
+          // finish() records it and tells onEvent, once.
+          await finish(result);
+          return;
+        }
         results.set(step.id, result);
         deps.onEvent?.({ type: 'node_finished', runId, ...(node ? { node } : {}), result });
-        if (fin.status !== 'skipped') await finish(result);
       },
     });
     planStatus = plan.status;
