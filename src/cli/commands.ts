@@ -18,8 +18,6 @@ import { formatDuration, formatValue, jsonReplacer, out, renderTable, warnLine }
 import { Progress, summaryLines } from './progress.js';
 import type * as RuntimeModuleNs from './runtime.js';
 import type { Runtime } from './runtime.js';
-
-type RuntimeModule = typeof RuntimeModuleNs;
 import { threadsFor } from './threads.js';
 import { openWorkspace, type CommonOptions, type Workspace } from './workspace.js';
 import { makeSourceIngestor } from './commands-ingest.js';
@@ -32,6 +30,8 @@ import {
   resultFormat,
   resultRows,
 } from './commands-quality.js';
+
+type RuntimeModule = typeof RuntimeModuleNs;
 
 /** DuckDB and SQLite load only for commands that need them. */
 const runtime = (): Promise<RuntimeModule> => import('./runtime.js');

@@ -80,6 +80,9 @@ function assetViewStatements(asset: string, sql: string, schemas: Set<string>): 
   return statements;
 }
 
+/** How long the catalog writer waits for more views before a batch. */
+const BATCH_WAIT_MS = 50;
+
 /**
  * Builds the next query catalog beside the current one while a run goes on: it starts from a
  * copy of the current catalog (or, when there is none, from views of every asset the state
@@ -87,9 +90,6 @@ function assetViewStatements(asset: string, sql: string, schemas: Set<string>): 
  * by `finish`. Views are created in the order they arrive, which for a run's finished nodes is a
  * dependency order. The work overlaps the run instead of following it.
  */
-/** How long the catalog writer waits for more views before a batch. */
-const BATCH_WAIT_MS = 50;
-
 export class CatalogPublisher {
   /** Statement lists (or functions giving them) not yet taken by the writer. */
   private pending: Array<readonly string[] | (() => Promise<readonly string[]>)> = [];
