@@ -3,7 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const BIN = join(REPO_ROOT, 'dist/bin/weir.js');
+export const BIN = join(REPO_ROOT, 'dist/bin/weir.cjs');
 
 export function median(values: readonly number[]): number {
   const s = [...values].sort((a, b) => a - b);

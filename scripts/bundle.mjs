@@ -7,7 +7,7 @@
 // the bundle only takes what `weir build` loads on every start.
 import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { chmod, copyFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -48,3 +48,6 @@ await build({
   sourcemap: true,
   logLevel: 'warning',
 });
+// The bin: a CommonJS entry that sizes libuv's thread pool, then loads the bundle (see the file).
+await copyFile(join(root, 'src', 'cli', 'weir.cjs'), join(outdir, 'weir.cjs'));
+await chmod(join(outdir, 'weir.cjs'), 0o755);

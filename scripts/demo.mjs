@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const bin = join(root, 'dist/bin/weir.js');
+const bin = join(root, 'dist/bin/weir.cjs');
 const demo = join(root, '.demo');
 
 function weir(args, cwd) {

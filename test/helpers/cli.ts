@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const BIN = join(REPO_ROOT, 'dist/bin/weir.js');
+export const BIN = join(REPO_ROOT, 'dist/bin/weir.cjs');
 
 export interface CliResult {
   readonly code: number | null;
