@@ -113,10 +113,6 @@ async function openState(
   };
 }
 
-function threadsOf(ctx: Ctx): number {
-  return threadsFor(ctx.ws.project);
-}
-
 async function notifierFor(ctx: Ctx): Promise<((n: RunOutcomeNotice) => Promise<void>) | undefined> {
   if (!ctx.pipelines.some((p) => p.alerts.length > 0)) return undefined;
   const { alertsFor } = await import('../observe/alerts/notify.js');
@@ -159,7 +155,7 @@ async function runOne(
       ...(notify ? { notify } : {}),
     },
     spec,
-    { threads: threadsOf(ctx), vars: ctx.ws.vars, env: ctx.ws.env, ...options },
+    { threads: threadsFor(ctx.ws.project), vars: ctx.ws.vars, env: ctx.ws.env, ...options },
   );
 }
 
@@ -252,7 +248,7 @@ export async function commandBackfill(
         partitionKey: p.key,
         trigger: 'backfill',
         limitActiveRuns: false,
-        threads: Math.max(1, Math.floor(threadsOf(ctx) / parallel)),
+        threads: Math.max(1, Math.floor(threadsFor(ctx.ws.project) / parallel)),
       });
       out(`  ${p.key}: ${summary.status} (${summary.runId})`);
       return summary.status === 'success';

@@ -74,10 +74,10 @@ export class RunCatalog {
   defineView(session: EngineSession, rel: RelationName, sql: string): Promise<void> {
     return this.ddl.run(async () => {
       await execAll(session, [
-        ...this.release(rel, 'table'),
+        ...this.dropsFor(rel, 'table'),
         `CREATE OR REPLACE VIEW ${qualified(rel)} AS ${sql}`,
       ]);
-      this.held.set(qualified(rel), { kind: 'view' });
+      this.hold(rel, { kind: 'view' });
     });
   }
 
@@ -95,21 +95,16 @@ export class RunCatalog {
   ): Promise<boolean> {
     return this.ddl.run(async () => {
       if (bytes > this.limits.tableBytes || this.hotBytes + bytes > this.limits.totalBytes) return false;
-      const drops = this.release(rel, typedSelect === undefined ? 'any' : 'table');
-      if (typedSelect === undefined) {
-        await execAll(session, [
-          ...drops,
-          `ALTER TABLE ${qualified(staged)} RENAME TO ${quoteIdent(rel.identifier)}`,
-        ]);
-        this.held.set(qualified(rel), { kind: 'table', bytes });
-      } else {
-        await execAll(session, [
-          ...drops,
-          `CREATE OR REPLACE VIEW ${qualified(rel)} AS SELECT ${typedSelect} FROM ${qualified(staged)}`,
-        ]);
-        this.held.set(qualified(rel), { kind: 'table', bytes, backing: qualified(staged) });
-      }
-      this.hotBytes += bytes;
+      const publish =
+        typedSelect === undefined
+          ? `ALTER TABLE ${qualified(staged)} RENAME TO ${quoteIdent(rel.identifier)}`
+          : `CREATE OR REPLACE VIEW ${qualified(rel)} AS SELECT ${typedSelect} FROM ${qualified(staged)}`;
+      await execAll(session, [...this.dropsFor(rel, typedSelect === undefined ? 'any' : 'table'), publish]);
+      this.hold(rel, {
+        kind: 'table',
+        bytes,
+        ...(typedSelect === undefined ? {} : { backing: qualified(staged) }),
+      });
       return true;
     });
   }
@@ -127,17 +122,24 @@ export class RunCatalog {
   /**
    * The statements dropping what the engine holds under `rel`: an in-memory table (with its typing
    * view and hidden table), and with `any` also a view, so a table can be renamed to the name. A
-   * view left in place is replaced by `CREATE OR REPLACE VIEW`. Forgets what `rel` held.
+   * view left in place is replaced by `CREATE OR REPLACE VIEW`.
    */
-  private release(rel: RelationName, what: 'table' | 'any'): string[] {
+  private dropsFor(rel: RelationName, what: 'table' | 'any'): string[] {
     const name = qualified(rel);
     const held = this.held.get(name);
-    this.held.delete(name);
     if (!held || held.kind === 'view') return what === 'any' ? [`DROP VIEW IF EXISTS ${name}`] : [];
-    this.hotBytes -= held.bytes;
     return held.backing
       ? [`DROP VIEW IF EXISTS ${name}`, `DROP TABLE IF EXISTS ${held.backing}`]
       : [`DROP TABLE IF EXISTS ${name}`];
+  }
+
+  /** Records what `rel` holds now, once the statements making it so have run. */
+  private hold(rel: RelationName, what: Held): void {
+    const name = qualified(rel);
+    const before = this.held.get(name);
+    if (before?.kind === 'table') this.hotBytes -= before.bytes;
+    if (what.kind === 'table') this.hotBytes += what.bytes;
+    this.held.set(name, what);
   }
 }
 

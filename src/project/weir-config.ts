@@ -60,7 +60,9 @@ export async function loadWeirConfig(
     const [{ createJiti }, text] = await Promise.all([import('jiti'), readFile(file, 'utf8')]);
     source = text;
     const jiti = createJiti(import.meta.url, {
-      alias: { weir: defineConfigModule() },
+      // weir.config.ts says `import { defineConfig } from 'weir'`; a project folder need not have
+      // node_modules, so 'weir' is this package's own module, source or built.
+      alias: { weir: ownModule('project/define-config') },
       moduleCache: false,
       interopDefault: true,
     });
@@ -124,14 +126,6 @@ export function resolveWeirConfig(root: string, input: WeirConfigInput, configFi
 
 function isUri(p: string): boolean {
   return /^[a-z][a-z0-9+.-]+:\/\//i.test(p);
-}
-
-/**
- * weir.config.ts says `import { defineConfig } from 'weir'`; a project folder need not have
- * node_modules, so 'weir' is pointed at this package's own module, source or built.
- */
-function defineConfigModule(): string {
-  return ownModule('project/define-config');
 }
 
 function findKeyLine(source: string, key: string): number | undefined {

@@ -42,7 +42,6 @@ interface SchemaElement {
 interface ColumnStats {
   min?: Uint8Array;
   max?: Uint8Array;
-  minExact?: boolean;
   maxExact?: boolean;
   nullCount?: bigint;
 }
@@ -90,11 +89,13 @@ export function footerColumnStats(
   types: ReadonlyMap<string, string>,
 ): WrittenFile['columns'] {
   const leaves = topLevelLeaves(footer.schema);
+  // Per row group, its top-level column chunks by name (one pass, not a search per column).
+  const byName = footer.rowGroups.map(
+    (g) => new Map(g.columns.filter((c) => c.path.length === 1).map((c) => [c.path[0] as string, c])),
+  );
   const out: Record<string, { min?: unknown; max?: unknown; nullCount?: number }> = {};
   for (const [name, element] of leaves) {
-    const chunks = footer.rowGroups.map((g) =>
-      g.columns.find((c) => c.path.length === 1 && c.path[0] === name),
-    );
+    const chunks = byName.map((m) => m.get(name));
     if (chunks.length === 0 || chunks.some((c) => c?.stats === undefined)) continue;
     const stats = chunks.map((c) => c?.stats as ColumnStats);
     const entry: { min?: unknown; max?: unknown; nullCount?: number } = {};
@@ -537,9 +538,6 @@ function statistics(r: Reader): ColumnStats {
         return true;
       case 7:
         s.maxExact = r.bool(type);
-        return true;
-      case 8:
-        s.minExact = r.bool(type);
         return true;
       default:
         return false;

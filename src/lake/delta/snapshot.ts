@@ -435,7 +435,6 @@ export async function updateSnapshot(ctx: LogContext, base: Snapshot, target?: n
   return applyCommits(base, commits, listing.commits.get(end)?.mtimeMs ?? 0);
 }
 
-/** A snapshot with already-read commits (versions base.version+1, +2, ...) applied on top of `base`. */
 /** The snapshot of a table's first commit (version 0), from that commit's own actions. */
 export function firstSnapshot(
   tablePath: string,
@@ -454,6 +453,7 @@ export function firstSnapshot(
   });
 }
 
+/** A snapshot with already-read commits (versions base.version+1, +2, ...) applied on top of `base`. */
 export function applyCommits(
   base: Snapshot,
   commits: ReadonlyArray<readonly Action[]>,
