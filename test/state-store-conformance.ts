@@ -385,6 +385,19 @@ export function stateStoreConformance(name: string, factory: () => Promise<State
         expect((err as WeirError).code).toBe('WEIR-S002');
       });
 
+      it('appends a batch in order, all or none', async () => {
+        await store.appendEvents([event('r1', 'a', 'x'), event('r2', 'b', 'y'), event('r1', 'c', 'z')]);
+        expect((await store.listEvents('r1')).map((e) => e.type)).toEqual(['x', 'z']);
+        expect((await store.listEvents('r2')).map((e) => e.type)).toEqual(['y']);
+        // One event of an unknown run refuses the whole batch: nothing of it is written.
+        const err = await rejection(
+          store.appendEvents([event('r1', 'a', 'kept-out'), event('ghost', null, 'x')]),
+        );
+        expect((err as WeirError).code).toBe('WEIR-S002');
+        expect((await store.listEvents('r1')).map((e) => e.type)).toEqual(['x', 'z']);
+        await store.appendEvents([]);
+      });
+
       it('loses nothing when many appends are in flight at once', async () => {
         await Promise.all(
           Array.from({ length: 200 }, (_, i) =>

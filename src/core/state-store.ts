@@ -90,6 +90,8 @@ export interface StateStore {
   /** Results of one asset or node across runs, newest first. */
   nodeHistory(assetOrNodeId: string, limit?: number): Promise<NodeResultRecord[]>;
   appendEvent(event: EventRecord): Promise<void>;
+  /** Appends several events in one write, in order: all of them or, on an error, none. */
+  appendEvents(events: readonly EventRecord[]): Promise<void>;
   listEvents(runId: string, nodeId?: string): Promise<EventRecord[]>;
   putCatalogEntry(entry: CatalogEntry): Promise<void>;
   getCatalogEntry(asset: string): Promise<CatalogEntry | undefined>;

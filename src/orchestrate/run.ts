@@ -12,6 +12,7 @@ import type { ObjectStore } from '../lake/object-store.js';
 import type { Project } from '../project/types.js';
 import { sourceLineFor, type TemplateEngine } from '../sql/index.js';
 import { Compiler } from './compile.js';
+import { EventBuffer } from './event-buffer.js';
 import { RunCatalog } from './run-catalog.js';
 import { newRunId, tablePathOf } from './run-ids.js';
 
@@ -171,7 +172,6 @@ export interface SourceIngestor {
   ): Promise<ExecOutcome>;
 }
 
-/** Sortable, unique run ids: `20261122T021500Z-a1b2c3`. */
 /**
  * Executes a selection of the manifest: nodes run in parallel as soon as their parents finish;
  * a failure skips the failed node's descendants while independent branches go on.
@@ -208,9 +208,10 @@ export async function executeRun(deps: RunDeps, request: RunRequest): Promise<Ru
   for (const w of selection.warnings) log.warn(w);
 
   const command = request.label ?? request.command;
+  const events = new EventBuffer(state);
   if (resuming) {
     await state.updateRun(runId, { status: 'running', finishedAt: null, error: null });
-    await state.appendEvent({
+    await events.appendEvent({
       runId,
       nodeId: null,
       ts: new Date().toISOString(),
@@ -228,7 +229,7 @@ export async function executeRun(deps: RunDeps, request: RunRequest): Promise<Ru
       error: null,
     });
   }
-  await state.appendEvent({
+  await events.appendEvent({
     runId,
     nodeId: null,
     ts: new Date().toISOString(),
@@ -319,7 +320,7 @@ export async function executeRun(deps: RunDeps, request: RunRequest): Promise<Ru
     const finish = async (result: NodeResult): Promise<void> => {
       const node = manifest.nodes.get(result.nodeId);
       results.set(result.nodeId, result);
-      await recordResult(state, runId, result, new Date(Date.now() - result.durationMs));
+      await recordResult(state, events, runId, result, new Date(Date.now() - result.durationMs));
       deps.onEvent?.({ type: 'node_finished', runId, ...(node ? { node } : {}), result });
     };
     const sessions: EngineSession[] = [];
@@ -515,7 +516,7 @@ export async function executeRun(deps: RunDeps, request: RunRequest): Promise<Ru
       steps,
       concurrency: Math.max(1, request.threads),
       ...(request.pools ? { pools: request.pools } : {}),
-      events: state,
+      events,
       ...(deps.orchestration ? { orchestration: deps.orchestration } : {}),
       ...(request.signal ? { signal: request.signal } : {}),
       launch: async (ctx) => {
@@ -532,7 +533,7 @@ export async function executeRun(deps: RunDeps, request: RunRequest): Promise<Ru
       onStepStarted: async (step) => {
         const node = manifest.nodes.get(step.id);
         if (node) deps.onEvent?.({ type: 'node_started', runId, node });
-        await state.appendEvent({
+        await events.appendEvent({
           runId,
           nodeId: step.id,
           ts: new Date().toISOString(),
@@ -574,12 +575,15 @@ export async function executeRun(deps: RunDeps, request: RunRequest): Promise<Ru
     });
     planStatus = plan.status;
     for (const s of sessions) s.close();
+  } catch (err) {
+    await events.flush().catch(() => undefined);
+    throw err;
   } finally {
     setup.close();
   }
 
   for (const r of results.values())
-    if (r.status === 'skipped') await recordResult(state, runId, r, startedAt);
+    if (r.status === 'skipped') await recordResult(state, events, runId, r, startedAt);
   const order = [...ids, ...customSteps.map((s) => s.id)];
   const ordered = order.map((id) => results.get(id)).filter((r): r is NodeResult => r !== undefined);
   const failedCount = ordered.filter((r) => r.status === 'error' || r.status === 'fail').length;
@@ -600,13 +604,14 @@ export async function executeRun(deps: RunDeps, request: RunRequest): Promise<Ru
     error:
       status === 'cancelled' ? 'cancelled' : status === 'failed' ? `${failedCount} node(s) failed` : null,
   });
-  await state.appendEvent({
+  await events.appendEvent({
     runId,
     nodeId: null,
     ts: new Date().toISOString(),
     type: 'run_finished',
     data: { status },
   });
+  await events.flush();
   log.info('run finished', { status: summary.status, elapsed_ms: summary.elapsedMs });
   deps.onEvent?.({ type: 'run_finished', runId, summary });
   return summary;
@@ -914,7 +919,13 @@ function nodeError(err: unknown, node: ManifestNode, compiled: string | undefine
   });
 }
 
-async function recordResult(state: StateStore, runId: string, r: NodeResult, startedAt: Date): Promise<void> {
+async function recordResult(
+  state: StateStore,
+  events: EventBuffer,
+  runId: string,
+  r: NodeResult,
+  startedAt: Date,
+): Promise<void> {
   // startedAt: when the node started (skipped nodes never did).
   const record: NodeResultRecord = {
     runId,
@@ -931,7 +942,7 @@ async function recordResult(state: StateStore, runId: string, r: NodeResult, sta
     errorCode: r.error?.code ?? null,
   };
   await state.putNodeResult(record);
-  await state.appendEvent({
+  await events.appendEvent({
     runId,
     nodeId: r.nodeId,
     ts: record.finishedAt ?? new Date().toISOString(),

@@ -47,6 +47,7 @@ export function withStateRuntime(store: StateStore, logger: Logger): StateStore 
     listNodeResults: (runId) => call('listNodeResults', () => store.listNodeResults(runId)),
     nodeHistory: (assetOrNodeId, limit) => call('nodeHistory', () => store.nodeHistory(assetOrNodeId, limit)),
     appendEvent: (event) => call('appendEvent', () => store.appendEvent(event)),
+    appendEvents: (events) => call('appendEvents', () => store.appendEvents(events)),
     listEvents: (runId, nodeId) => call('listEvents', () => store.listEvents(runId, nodeId)),
     putCatalogEntry: (entry) => call('putCatalogEntry', () => store.putCatalogEntry(entry)),
     getCatalogEntry: (asset) => call('getCatalogEntry', () => store.getCatalogEntry(asset)),

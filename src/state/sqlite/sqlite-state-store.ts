@@ -394,19 +394,23 @@ class SqliteStateStore implements StateStore {
     return rows.map(toNodeResult);
   }
 
-  async appendEvent(event: EventRecord): Promise<void> {
+  appendEvent(event: EventRecord): Promise<void> {
+    return this.appendEvents([event]);
+  }
+
+  async appendEvents(events: readonly EventRecord[]): Promise<void> {
+    if (events.length === 0) return;
+    let current: EventRecord | undefined;
     try {
-      this.write(() =>
-        this.stmt('INSERT INTO events (run_id, node_id, ts, type, data) VALUES (?, ?, ?, ?, ?)').run(
-          event.runId,
-          event.nodeId,
-          event.ts,
-          event.type,
-          JSON.stringify(event.data),
-        ),
-      );
+      this.write(() => {
+        const insert = this.stmt(
+          'INSERT INTO events (run_id, node_id, ts, type, data) VALUES (?, ?, ?, ?, ?)',
+        );
+        for (current of events)
+          insert.run(current.runId, current.nodeId, current.ts, current.type, JSON.stringify(current.data));
+      });
     } catch (err) {
-      if (isForeignKeyError(err)) throw unknownRun(event.runId, err);
+      if (isForeignKeyError(err)) throw unknownRun(current?.runId ?? '', err);
       throw err;
     }
   }
