@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { openFeatureDb } from './open-feature-db.js';
+import { preparedStatements } from './prepared.js';
 import type {
   AttemptRecord,
   AttemptStatus,
@@ -113,17 +114,10 @@ const toSlot = (r: SlotRow): RunHeartbeat => ({
 });
 
 class SqliteOrchestrationStore implements OrchestrationStore {
-  private readonly statements = new Map<string, Database.Statement>();
+  private readonly stmt: (sql: string) => Database.Statement;
 
-  constructor(private readonly db: Database.Database) {}
-
-  private stmt(sql: string): Database.Statement {
-    let s = this.statements.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql);
-      this.statements.set(sql, s);
-    }
-    return s;
+  constructor(private readonly db: Database.Database) {
+    this.stmt = preparedStatements(db);
   }
 
   private write<T>(work: () => T): T {

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { openFeatureDb } from './open-feature-db.js';
+import { preparedStatements } from './prepared.js';
 import type { ColumnSchema } from '../../core/engine.js';
 import type { CheckRecord, QualityStore, TableRecord } from '../../core/quality-store.js';
 
@@ -91,10 +92,14 @@ function toTable(r: TableRow): TableRecord {
 }
 
 class SqliteQualityStore implements QualityStore {
-  constructor(private readonly db: Database.Database) {}
+  private readonly stmt: (sql: string) => Database.Statement;
+
+  constructor(private readonly db: Database.Database) {
+    this.stmt = preparedStatements(db);
+  }
 
   async recordChecks(records: readonly CheckRecord[]): Promise<void> {
-    const insert = this.db.prepare(
+    const insert = this.stmt(
       `INSERT OR REPLACE INTO quality_checks (run_id, at, asset, check_id, name, type, column_name, severity,
          origin, status, observed, element_count, unexpected_count, failures, message, samples)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -128,29 +133,25 @@ class SqliteQualityStore implements QualityStore {
   async recordTable(r: TableRecord): Promise<void> {
     this.db
       .transaction(() =>
-        this.db
-          .prepare(
-            `INSERT OR REPLACE INTO quality_tables (run_id, at, asset, row_count, freshness, schema)
+        this.stmt(
+          `INSERT OR REPLACE INTO quality_tables (run_id, at, asset, row_count, freshness, schema)
              VALUES (?, ?, ?, ?, ?, ?)`,
-          )
-          .run(r.runId, r.at, r.asset, r.rowCount, r.freshness, json(r.schema)),
+        ).run(r.runId, r.at, r.asset, r.rowCount, r.freshness, json(r.schema)),
       )
       .immediate();
   }
 
   async tableHistory(asset: string, limit = DEFAULT_LIMIT): Promise<TableRecord[]> {
-    const rows = this.db
-      .prepare('SELECT * FROM quality_tables WHERE asset = ? ORDER BY at DESC, run_id DESC LIMIT ?')
-      .all(asset, limit) as TableRow[];
+    const rows = this.stmt(
+      'SELECT * FROM quality_tables WHERE asset = ? ORDER BY at DESC, run_id DESC LIMIT ?',
+    ).all(asset, limit) as TableRow[];
     return rows.reverse().map(toTable);
   }
 
   async checkHistory(asset: string, checkId: string, limit = DEFAULT_LIMIT): Promise<CheckRecord[]> {
-    const rows = this.db
-      .prepare(
-        'SELECT * FROM quality_checks WHERE asset = ? AND check_id = ? ORDER BY at DESC, run_id DESC LIMIT ?',
-      )
-      .all(asset, checkId, limit) as CheckRow[];
+    const rows = this.stmt(
+      'SELECT * FROM quality_checks WHERE asset = ? AND check_id = ? ORDER BY at DESC, run_id DESC LIMIT ?',
+    ).all(asset, checkId, limit) as CheckRow[];
     return rows.reverse().map(toCheck);
   }
 

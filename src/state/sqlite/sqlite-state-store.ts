@@ -14,6 +14,7 @@ import type {
   StateStore,
 } from '../../core/state-store.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations.js';
+import { preparedStatements } from './prepared.js';
 
 export interface SqliteStateStoreOptions {
   readonly logger?: Logger;
@@ -192,20 +193,13 @@ function isForeignKeyError(err: unknown): boolean {
 
 class SqliteStateStore implements StateStore {
   private initialised = false;
-  private readonly statements = new Map<string, Database.Statement>();
+  private readonly stmt: (sql: string) => Database.Statement;
 
   constructor(
     private readonly db: Db,
     private readonly logger: Logger,
-  ) {}
-
-  private stmt(sql: string): Database.Statement {
-    let statement = this.statements.get(sql);
-    if (!statement) {
-      statement = this.db.prepare(sql);
-      this.statements.set(sql, statement);
-    }
-    return statement;
+  ) {
+    this.stmt = preparedStatements(db);
   }
 
   /** The one write path: an IMMEDIATE transaction takes the write lock up front, so it waits (busy_timeout) rather than failing mid-way. */
