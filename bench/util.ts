@@ -25,10 +25,14 @@ export function timeCli(args: readonly string[], cwd: string): number {
   return ms;
 }
 
-export function timeNode(args: readonly string[]): number {
+/** Wall time of one `node` process in ms; with `check`, throws with its output when it fails. */
+export function timeNode(args: readonly string[], check = false): number {
   const t0 = performance.now();
-  spawnSync(process.execPath, args as string[]);
-  return performance.now() - t0;
+  const res = spawnSync(process.execPath, args as string[], { encoding: 'utf8' });
+  const ms = performance.now() - t0;
+  if (check && res.status !== 0)
+    throw new Error(`node ${args.join(' ')} failed (${res.status}):\n${res.stdout}\n${res.stderr}`);
+  return ms;
 }
 
 export function fmt(ms: number): string {
