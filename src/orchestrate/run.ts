@@ -598,6 +598,8 @@ export async function executeRun(deps: RunDeps, request: RunRequest): Promise<Ru
     elapsedMs: Date.now() - startedAt.getTime(),
     warnings: selection.warnings,
   };
+  // The node events are in the store before the run's status says it is over.
+  await events.flush();
   await state.updateRun(runId, {
     status,
     finishedAt: new Date().toISOString(),
