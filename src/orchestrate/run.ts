@@ -15,8 +15,6 @@ import { Compiler } from './compile.js';
 import { EventBuffer } from './event-buffer.js';
 import { RunCatalog } from './run-catalog.js';
 import { newRunId, tablePathOf } from './run-ids.js';
-
-export { newRunId, tablePathOf };
 import { assetName, targetContext, type Manifest, type ManifestNode } from './manifest.js';
 import {
   executePlan,
@@ -35,6 +33,8 @@ import {
 import { loadSeed } from './seed.js';
 import { TableHandle, type BeforeCommit } from './table-handle.js';
 import { TestRunner, type QualityGate } from './audit.js';
+
+export { newRunId, tablePathOf };
 
 export const RUN_COMMANDS = ['build', 'run', 'seed', 'snapshot', 'test'] as const;
 export type RunCommand = (typeof RUN_COMMANDS)[number];
