@@ -242,6 +242,42 @@ describe('DeltaTable: schema evolution', () => {
     expect((await rows(table, 'count(*) AS n, count(note) AS notes'))[0]).toEqual({ n: 3, notes: 0 });
   });
 
+  it('scans without the placeholder union only when file stats show every column holding values', async () => {
+    const table = await open();
+    const a = await write(table, `SELECT 1 AS id, 'a' AS name, CAST(NULL AS DATE) AS day`);
+    await table.create(a.files, a.columns);
+    // "day" is null throughout: nothing shows a file has it, so the placeholder stays
+    let scan = table.scanSql(await table.snapshot());
+    expect(scan).toContain('UNION ALL BY NAME');
+    expect(scan).not.toContain('union_by_name');
+    expect(await rows(table)).toEqual([{ id: 1, name: 'a', day: null }]);
+
+    await table.overwrite(
+      (await write(table, `SELECT 2 AS id, 'b' AS name, DATE '2024-01-02' AS day`)).files,
+      a.columns,
+    );
+    scan = table.scanSql(await table.snapshot());
+    expect(scan).not.toContain('UNION ALL BY NAME');
+    expect(await rows(table)).toEqual([{ id: 2, name: 'b', day: '2024-01-02' }]);
+
+    // two files, "day" held by one of them only: matched by name, no placeholder needed
+    await table.append((await write(table, `SELECT 3 AS id, 'c' AS name`)).files, a.columns);
+    scan = table.scanSql(await table.snapshot());
+    expect(scan).toContain('union_by_name = true');
+    expect(scan).not.toContain('UNION ALL BY NAME');
+    expect(await rows(table, '*', 'id')).toEqual([
+      { id: 2, name: 'b', day: '2024-01-02' },
+      { id: 3, name: 'c', day: null },
+    ]);
+
+    // a file without stats proves nothing
+    const s = await table.snapshot();
+    const bare = Object.create(s, {
+      files: { value: s.files.map(({ stats: _stats, ...f }) => f) },
+    }) as typeof s;
+    expect(table.scanSql(bare)).toContain('UNION ALL BY NAME');
+  });
+
   it('an empty table scans as a typed empty result', async () => {
     const table = await open();
     await table.create(

@@ -111,6 +111,32 @@ export function partitionLiteral(value: string | null | undefined, t: DeltaDataT
   return `CAST(${quoteLiteral(value)} AS ${duck})`;
 }
 
+/**
+ * True when, for every data column, some file's stats count fewer nulls than rows in that column:
+ * that file holds values of it, so the column is in the files and the scan needs no placeholder.
+ * Files without stats, nested columns (whose null counts are per field) and columns null
+ * throughout prove nothing.
+ */
+function everyColumnInSomeFile(
+  snapshot: Snapshot,
+  dataFields: readonly StructField[],
+  mapped: boolean,
+): boolean {
+  const missing = new Set(dataFields.map((f) => physicalName(f, mapped)));
+  for (const file of snapshot.files) {
+    const stats = statsOf(file);
+    const rows = stats?.numRecords;
+    const nulls = stats?.nullCount;
+    if (typeof rows !== 'number' || !nulls) continue;
+    for (const name of missing) {
+      const n = nulls[name];
+      if (typeof n === 'number' && n < rows) missing.delete(name);
+    }
+    if (missing.size === 0) return true;
+  }
+  return false;
+}
+
 /** Where each data file of a snapshot is, for the engine. */
 export function snapshotFileLocations(store: ObjectStore, snapshot: Snapshot): string[] {
   return snapshot.files.map((f) => dataFileLocation(store, snapshot.tablePath, f.path));
@@ -174,16 +200,23 @@ export function scanSql(store: ObjectStore, snapshot: Snapshot): string {
   const partitionFields = fields.filter((f) => partitionSet.has(f.name));
   const locations = snapshotFileLocations(store, snapshot);
   const fileList = `[${locations.map(quoteLiteral).join(', ')}]`;
-  const options = ['union_by_name = true', 'hive_partitioning = false'];
+  // Files of one table can differ in columns (some written before a column was added): matched by
+  // name. A single file needs no matching.
+  const options = locations.length > 1 ? ['union_by_name = true'] : [];
+  options.push('hive_partitioning = false');
   if (partitionFields.length > 0) options.push(`filename = ${quoteLiteral(FILE_COLUMN)}`);
 
   // A column that no file has (added after every file was written) must still come out, as NULL:
   // UNION ALL BY NAME with an empty row of every column fills it in without knowing which files lack it.
-  const placeholders = dataFields.map((f) => {
-    const phys = quoteIdent(physicalName(f, mapped));
-    const type = placeholderType(f.type, mapped);
-    return type === undefined ? `NULL AS ${phys}` : `CAST(NULL AS ${type}) AS ${phys}`;
-  });
+  // It is left out when the files' stats show each column holding values in some file: binding the
+  // union costs about as much as binding the scan, on every read.
+  const placeholders = everyColumnInSomeFile(snapshot, dataFields, mapped)
+    ? []
+    : dataFields.map((f) => {
+        const phys = quoteIdent(physicalName(f, mapped));
+        const type = placeholderType(f.type, mapped);
+        return type === undefined ? `NULL AS ${phys}` : `CAST(NULL AS ${type}) AS ${phys}`;
+      });
   const data =
     placeholders.length > 0
       ? `(SELECT ${placeholders.join(', ')} WHERE false UNION ALL BY NAME SELECT * FROM read_parquet(${fileList}, ${options.join(', ')}))`
