@@ -15,9 +15,9 @@ describe('clear errors', () => {
     expect(text).toContain('[WEIR-E001]');
     expect(text).toMatch(/models\/bad\.sql:4/);
     expect(text).toMatch(/syntax error/i);
-    expect(text).not.toMatch(/\n\s+at .*\.js:\d+/);
+    expect(text).not.toMatch(/\n\s+at .*\.c?js:\d+/);
     const debug = await runCli(['build', '--debug'], { cwd: dir });
-    expect(debug.stdout + debug.stderr).toMatch(/\n\s+at .*\.js:\d+/);
+    expect(debug.stdout + debug.stderr).toMatch(/\n\s+at .*\.c?js:\d+/);
   });
 
   it('a ragged CSV seed names the line', async () => {

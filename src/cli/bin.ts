@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import { EXIT, main, printError } from './main.js';
 
 main(process.argv).then(

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,8 +12,9 @@ const ENTRY = fileURLToPath(new URL('./weir.cjs', import.meta.url));
  * comes), then asks for a file's status, which needs a sixth.
  */
 const PROBE = `
-import { execSync } from 'node:child_process';
-import { open, stat } from 'node:fs/promises';
+const { execSync } = require('node:child_process');
+const { open, stat } = require('node:fs/promises');
+(async () => {
 const dir = process.env.PROBE_DIR;
 const fifos = [1, 2, 3, 4, 5].map((i) => dir + '/f' + i);
 for (const f of fifos) execSync('rm -f ' + f + ' && mkfifo ' + f);
@@ -25,27 +26,37 @@ const outcome = await Promise.race([
 for (const f of fifos) execSync("sh -c 'echo x > " + f + "' &");
 for (const h of await Promise.all(held)) await h.close();
 process.stdout.write(outcome + ' ' + process.env.UV_THREADPOOL_SIZE);
+})();
 `;
 
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'weir-entry-'));
   await copyFile(ENTRY, join(dir, 'weir.cjs'));
-  await writeFile(join(dir, 'weir.js'), PROBE);
+  await writeFile(join(dir, 'weir-bundle.cjs'), PROBE);
   // The same size set too late: from an ES module entry, after the pool has started.
   await writeFile(
     join(dir, 'late.mjs'),
-    "process.env.UV_THREADPOOL_SIZE = '16';\nawait import('./weir.js');\n",
+    "process.env.UV_THREADPOOL_SIZE = '16';\nawait import('./weir-bundle.cjs');\n",
   );
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function run(file: string): string {
-  const env: NodeJS.ProcessEnv = { ...process.env, PROBE_DIR: dir };
+function run(file: string, args: string[] = [], extraEnv: NodeJS.ProcessEnv = {}): string {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PROBE_DIR: dir,
+    WEIR_COMPILE_CACHE_DIR: join(dir, 'cache'),
+    ...extraEnv,
+  };
   delete env['UV_THREADPOOL_SIZE'];
-  const res = spawnSync(process.execPath, [join(dir, file)], { env, encoding: 'utf8', timeout: 20_000 });
+  const res = spawnSync(process.execPath, [join(dir, file), ...args], {
+    env,
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
   expect(res.status, res.stderr).toBe(0);
   return res.stdout;
 }
@@ -62,4 +73,59 @@ describe('the weir entry (dist/bin/weir.cjs)', () => {
       expect(run('late.mjs').split(' ')[0]).toBe('blocked');
     },
   );
+});
+
+describe('the code cache of the weir entry', () => {
+  let cdir: string;
+  beforeAll(async () => {
+    cdir = await mkdtemp(join(tmpdir(), 'weir-entry-cache-'));
+    await copyFile(ENTRY, join(cdir, 'weir.cjs'));
+    await writeFile(
+      join(cdir, 'weir-bundle.cjs'),
+      "const greet = (who) => 'hello ' + who;\nprocess.stdout.write(greet(process.argv[2]) + ' ' + typeof require + ' ' + __filename);\n",
+    );
+  });
+  afterAll(async () => {
+    await rm(cdir, { recursive: true, force: true });
+  });
+
+  const entry = (args: string[], cacheDir: string): string => {
+    const res = spawnSync(process.execPath, [join(cdir, 'weir.cjs'), ...args], {
+      env: { ...process.env, WEIR_COMPILE_CACHE_DIR: cacheDir },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(res.status, res.stderr).toBe(0);
+    return res.stdout;
+  };
+
+  it('writes one cache per command, uses it on the next run, and rewrites a damaged one', async () => {
+    const cache = join(cdir, 'cache');
+    expect(entry(['build'], cache)).toBe(`hello build function ${join(cdir, 'weir-bundle.cjs')}`);
+    const [file] = await readdir(cache);
+    expect(file).toMatch(/-build\.bin$/);
+    const path = join(cache, file as string);
+    const written = await stat(path);
+
+    // accepted: the same output, the file left as it was
+    expect(entry(['build'], cache)).toBe(`hello build function ${join(cdir, 'weir-bundle.cjs')}`);
+    expect((await stat(path)).mtimeMs).toBe(written.mtimeMs);
+
+    // damaged: V8 refuses it, the bundle compiles from source and the cache is written again
+    await writeFile(path, 'not code');
+    expect(entry(['build'], cache)).toBe(`hello build function ${join(cdir, 'weir-bundle.cjs')}`);
+    expect((await stat(path)).size).toBe(written.size);
+
+    expect(entry(['ls'], cache)).toContain('hello ls');
+    expect((await readdir(cache)).sort()).toEqual([
+      file,
+      (file as string).replace(/-build\.bin$/, '-ls.bin'),
+    ]);
+  });
+
+  it('writes nothing when turned off', async () => {
+    const cache = join(cdir, 'off');
+    expect(entry(['build'], 'off')).toContain('hello build');
+    await expect(stat(cache)).rejects.toThrow();
+  });
 });

@@ -1,4 +1,7 @@
+import { createRequire } from 'node:module';
 import { join, posix } from 'node:path';
+import type * as Jiti from 'jiti';
+import type * as Yaml from 'yaml';
 import { glob } from 'tinyglobby';
 import type { Diagnostics } from '../core/diagnostics.js';
 import { errorMessage } from '../core/errors.js';
@@ -34,7 +37,9 @@ export async function readSourceModules(root: string, diags: Diagnostics): Promi
     })
   ).sort();
   if (files.length === 0) return [];
-  const [{ createJiti }, { stringify }] = await Promise.all([import('jiti'), import('yaml')]);
+  const load = createRequire(import.meta.url);
+  const { createJiti } = load('jiti') as typeof Jiti;
+  const { stringify } = load('yaml') as typeof Yaml;
   const jiti = createJiti(import.meta.url, {
     alias: { weir: ownModule('index') },
     moduleCache: false,

@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
+import type * as Jiti from 'jiti';
 import type { Diagnostics } from '../core/diagnostics.js';
 import { errorMessage } from '../core/errors.js';
 import { ownModule } from '../core/package-root.js';
@@ -57,8 +59,8 @@ export async function loadWeirConfig(
   let exported: unknown;
   let source = '';
   try {
-    const [{ createJiti }, text] = await Promise.all([import('jiti'), readFile(file, 'utf8')]);
-    source = text;
+    source = await readFile(file, 'utf8');
+    const { createJiti } = createRequire(import.meta.url)('jiti') as typeof Jiti;
     const jiti = createJiti(import.meta.url, {
       // weir.config.ts says `import { defineConfig } from 'weir'`; a project folder need not have
       // node_modules, so 'weir' is this package's own module, source or built.

@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+import type * as Nodemailer from 'nodemailer';
 import pRetry from 'p-retry';
 import { WeirError, errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
@@ -166,7 +168,7 @@ export async function deliver(
       case 'webhook':
         return postJson(reveal(target.url, env), { ...alert.payload, title: alert.title, text: alert.text });
       case 'email': {
-        const nodemailer = await import('nodemailer');
+        const nodemailer = createRequire(import.meta.url)('nodemailer') as typeof Nodemailer;
         const transport = nodemailer.createTransport(reveal(target.smtp, env));
         try {
           await transport.sendMail({

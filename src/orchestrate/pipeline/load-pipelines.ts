@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { basename, extname, join } from 'node:path';
+import type * as Jiti from 'jiti';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { WeirError, errorMessage } from '../../core/errors.js';
@@ -345,7 +347,7 @@ export async function loadPipelines(root: string, folder = 'pipelines'): Promise
         defs = defs.map((d) => yamlToDefinition(d, basename(f, ext)));
       } else {
         if (!jiti) {
-          const { createJiti } = await import('jiti');
+          const { createJiti } = createRequire(import.meta.url)('jiti') as typeof Jiti;
           jiti = createJiti(import.meta.url, {
             alias: { weir: ownModule('index') },
             moduleCache: false,
