@@ -1,5 +1,6 @@
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type * as Yaml from 'yaml';
 import { DiagnosticsError, formatDiagnostic, type Diagnostic } from '../core/diagnostics.js';
 import { WeirError } from '../core/errors.js';
@@ -7,7 +8,10 @@ import { buildManifest, type Manifest } from '../orchestrate/manifest.js';
 import { loadProject } from '../project/load-project.js';
 import type { Project } from '../project/types.js';
 import type { LogFormat } from '../observe/logger.js';
-import { TemplateEngine } from '../sql/index.js';
+import { ParseCache, TemplateEngine } from '../sql/index.js';
+
+/** The parse cache's file in the target folder (see sql/parse-cache.ts). */
+export const PARSE_CACHE_FILE = 'partial_parse.bin';
 
 /** Options every project command takes (one declarative table, see main.ts). */
 export interface ProjectOptions {
@@ -68,18 +72,36 @@ export async function openWorkspace(
   });
   // Keep going after project problems so one run reports template and ref problems too.
   const all: Diagnostic[] = [...diagnostics];
+  const parseCachePath = join(project.root, project.paths.target, PARSE_CACHE_FILE);
+  const parseCache = ParseCache.decode(await readFile(parseCachePath).catch(() => undefined));
   let templates: TemplateEngine;
   try {
-    templates = new TemplateEngine({ projectName: project.name, macroFiles: project.macroFiles });
+    templates = new TemplateEngine({ projectName: project.name, macroFiles: project.macroFiles, parseCache });
   } catch (err) {
     if (!(err instanceof DiagnosticsError)) throw err;
     all.push(...err.diagnostics);
-    templates = new TemplateEngine({ projectName: project.name, macroFiles: [] });
+    templates = new TemplateEngine({ projectName: project.name, macroFiles: [], parseCache });
   }
   all.push(...templates.warnings);
   const built = buildManifest(project, templates, { vars: project.vars, env });
+  if (parseCache.changed) await saveParseCache(parseCachePath, parseCache);
   all.push(...built.diagnostics.items);
   for (const d of all) if (d.severity === 'warning') warn(formatDiagnostic(d));
   if (all.some((d) => d.severity === 'error')) throw new DiagnosticsError(all);
   return { project, manifest: built.manifest, templates, vars: project.vars, env };
+}
+
+/**
+ * Writes the parse cache through a temporary file. A cache that cannot be written (a read-only
+ * project) only means parsing again next time, so failures are ignored.
+ */
+async function saveParseCache(path: string, cache: ParseCache): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    await mkdir(resolve(path, '..'), { recursive: true });
+    await writeFile(tmp, cache.encode());
+    await rename(tmp, path);
+  } catch {
+    await rm(tmp, { force: true }).catch(() => undefined);
+  }
 }

@@ -9,3 +9,4 @@ export {
   type RenderContext,
   type TemplateEngineOptions,
 } from './template-engine.js';
+export { ParseCache } from './parse-cache.js';

@@ -524,6 +524,23 @@ export function findUnclosedBlock(
  * Parses a template into a nunjucks syntax tree; throws TemplateSyntaxError. Like Jinja's
  * default (keep_trailing_newline=False), a single newline at the very end is not part of it.
  */
+/**
+ * A syntax tree as plain data: each node an object of its own properties plus its `typename`
+ * (which nunjucks keeps on the class), so it survives serialization (see ParseCache). The
+ * interpreter reads nodes by `typename` and fields only, so it renders both alike.
+ */
+export function plainTree(node: AstNode): AstNode {
+  return plainValue(node) as AstNode;
+}
+
+function plainValue(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(plainValue);
+  if (value === null || typeof value !== 'object' || !('typename' in value)) return value;
+  const out: Record<string, unknown> = { typename: (value as AstNode).typename };
+  for (const key of Object.keys(value)) out[key] = plainValue((value as Record<string, unknown>)[key]);
+  return out;
+}
+
 export function parseTemplate(template: string, opts: { fastLexer?: boolean } = {}): AstNode {
   ensureJinjaCompat();
   const source = stripFinalNewline(template);

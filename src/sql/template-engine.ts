@@ -6,6 +6,7 @@ import { TEMPLATE_CODES } from './codes.js';
 import { createFilters, createTests, type FilterFn, type TestFn } from './filters.js';
 import { Interpreter, ReturnSignal, isLocated, type InterpreterHost, type Unit } from './interpreter.js';
 import { TemplateSyntaxError, parseTemplate, stripFinalNewline, type AstNode } from './nunjucks-parse.js';
+import type { ParseCache } from './parse-cache.js';
 import {
   PyDateTime,
   datetimeModule,
@@ -62,6 +63,8 @@ export interface MacroFile {
 export interface TemplateEngineOptions {
   readonly projectName: string;
   readonly macroFiles: readonly MacroFile[];
+  /** Trees of earlier runs, looked up before parsing and given every new tree. */
+  readonly parseCache?: ParseCache;
 }
 
 interface RenderState {
@@ -105,12 +108,14 @@ export class TemplateEngine {
   private readonly namespaces = new Map<string, Record<string, unknown>>();
   private readonly builtins: Record<string, unknown>;
   private readonly cache = new Map<string, AstNode>();
+  private readonly parseCache: ParseCache | undefined;
   private readonly startedAt = new Date();
   private readonly defaultInvocationId = randomUUID();
   private state: RenderState | undefined;
 
   constructor(options: TemplateEngineOptions) {
     this.projectName = options.projectName;
+    this.parseCache = options.parseCache;
     this.tests = createTests();
     this.filters = createFilters(this.tests);
     const host: InterpreterHost = {
@@ -131,7 +136,7 @@ export class TemplateEngine {
       for (const w of warnings) diagnostics.add(w);
       let ast: AstNode;
       try {
-        ast = parseTemplate(source);
+        ast = this.parse(source);
       } catch (err: unknown) {
         diagnostics.fromError(this.syntaxError(err, file.path, 0));
         continue;
@@ -169,6 +174,15 @@ export class TemplateEngine {
     this.macroNames = [...this.packages.get(this.projectName)!.keys()].sort();
   }
 
+  /** The tree of a template: from the parse cache when it has one, else parsed (and cached). */
+  private parse(template: string): AstNode {
+    const cached = this.parseCache?.get(template);
+    if (cached) return cached;
+    const ast = parseTemplate(template);
+    this.parseCache?.set(template, ast);
+    return ast;
+  }
+
   /** Renders a template for one node. Throws a WeirError (WEIR-T0xx) located at file:line. */
   render(template: string, ctx: RenderContext): string {
     // Plain SQL needs neither a parse nor a cache entry.
@@ -177,7 +191,7 @@ export class TemplateEngine {
     let ast = this.cache.get(template);
     if (!ast) {
       try {
-        ast = parseTemplate(template);
+        ast = this.parse(template);
       } catch (err: unknown) {
         throw this.syntaxError(err, ctx.file, lineOffset, ctx.nodeId);
       }
