@@ -30,6 +30,35 @@ describe('clear errors', () => {
     expect(res.stdout + res.stderr).toMatch(/\[WEIR-M010\] seeds\/people\.csv:4: seed people/);
   });
 
+  it('a short row, an empty seed and column_types naming no column are each named; good seeds load', async () => {
+    const dir = await writeProject({
+      ...MINIMAL_PROJECT(),
+      'seeds/short.csv': 'id,name\n1,ann\n2\n',
+      'seeds/empty.csv': '',
+      'seeds/typed.csv': 'id,name\n1,ann\n',
+      'seeds/good.csv': 'id,name\n1,"ann, the first"\n',
+      'seeds/header_only.csv': 'id,name\n',
+      'seeds/schema.yml':
+        'version: 2\nseeds:\n  - name: typed\n    config:\n      column_types: {idd: BIGINT}\n',
+    });
+    const res = await runCli(['seed'], { cwd: dir });
+    expect(res.code).toBe(1);
+    const out = res.stdout + res.stderr;
+    expect(out).toMatch(
+      /\[WEIR-M010\] seeds\/short\.csv:3: seed short: row has a different number of fields/,
+    );
+    expect(out).toMatch(/\[WEIR-M011\] seeds\/empty\.csv:1: seed empty is empty/);
+    expect(out).toMatch(/\[WEIR-M012\] seeds\/typed\.csv:1: seed typed: column_types names 'idd'/);
+    const q = await runCli(
+      ['query', 'select * from main.good union all select 2, count(*)::varchar from main.header_only'],
+      {
+        cwd: dir,
+      },
+    );
+    expect(q.code, q.stderr).toBe(0);
+    expect(q.stdout).toContain('ann, the first');
+  });
+
   it('a missing ref suggests close names and exits 2', async () => {
     const dir = await writeProject({
       ...MINIMAL_PROJECT(),

@@ -29,11 +29,57 @@ export async function loadSeed(ctx: MaterializeContext): Promise<MaterializeResu
     }
   }
 
+  if (bytes.length === 0) throw emptySeed(node);
+  const columns = Object.keys(columnTypes);
+  if (columns.length > 0) {
+    const header = checkCsv(bytes, delimiter, node, 1);
+    for (const col of columns) {
+      if (!header.includes(col)) {
+        throw new WeirError(
+          'WEIR-M012',
+          `seed ${node.name}: column_types names '${col}', which is not in the header`,
+          {
+            at: { file: node.path, line: 1 },
+            node: node.id,
+            hint: `the header has: ${header.join(', ')}`,
+          },
+        );
+      }
+    }
+  }
+  const types = Object.entries(columnTypes)
+    .map(([k, v]) => `${quoteLiteral(k)}: ${quoteLiteral(v)}`)
+    .join(', ');
+  const sql = `SELECT * FROM read_csv(${quoteLiteral(csvPath)}, header = true, auto_detect = true, sample_size = -1, delim = ${quoteLiteral(delimiter)}, quote = '"', escape = '"'${types ? `, types = {${types}}` : ''})`;
+  // Like a table model: built in the run's engine (when it has room), so dependents read memory.
+  try {
+    return await materializeTable({ ...ctx, sql }, 'SEED', { inputHash });
+  } catch (err) {
+    // DuckDB's reader refuses a ragged file without saying where: the line comes from a parse
+    // of the whole file, done only now (it would cost every seed load).
+    checkCsv(bytes, delimiter, node);
+    throw err;
+  }
+}
+
+type SeedNode = MaterializeContext['node'];
+
+/**
+ * Parses the CSV (up to `toLine`), returning its header; a ragged row or unreadable text is
+ * WEIR-M010 at its line, a file without a header WEIR-M011.
+ */
+function checkCsv(bytes: Buffer, delimiter: string, node: SeedNode, toLine?: number): string[] {
+  let records: string[][];
   let header: string[] = [];
   try {
-    const records = parse(bytes, { delimiter, skip_empty_lines: true, bom: true, to_line: 1 }) as string[][];
-    header = records[0] ?? [];
-    parse(bytes, { delimiter, skip_empty_lines: true, bom: true });
+    header =
+      (parse(bytes, { delimiter, skip_empty_lines: true, bom: true, to_line: 1 }) as string[][])[0] ?? [];
+    records = parse(bytes, {
+      delimiter,
+      skip_empty_lines: true,
+      bom: true,
+      ...(toLine !== undefined ? { to_line: toLine } : {}),
+    }) as string[][];
   } catch (err) {
     const e = err as { code?: string; lines?: number; message?: string };
     const line = typeof e.lines === 'number' ? e.lines : undefined;
@@ -47,30 +93,14 @@ export async function loadSeed(ctx: MaterializeContext): Promise<MaterializeResu
       hint: 'fix the line so every row has as many fields as the header (quote values that contain the delimiter)',
     });
   }
-  if (header.length === 0) {
-    throw new WeirError('WEIR-M011', `seed ${node.name} is empty`, {
-      at: { file: node.path, line: 1 },
-      node: node.id,
-      hint: 'a seed needs a header line',
-    });
-  }
-  for (const col of Object.keys(columnTypes)) {
-    if (!header.includes(col)) {
-      throw new WeirError(
-        'WEIR-M012',
-        `seed ${node.name}: column_types names '${col}', which is not in the header`,
-        {
-          at: { file: node.path, line: 1 },
-          node: node.id,
-          hint: `the header has: ${header.join(', ')}`,
-        },
-      );
-    }
-  }
-  const types = Object.entries(columnTypes)
-    .map(([k, v]) => `${quoteLiteral(k)}: ${quoteLiteral(v)}`)
-    .join(', ');
-  const sql = `SELECT * FROM read_csv(${quoteLiteral(csvPath)}, header = true, auto_detect = true, sample_size = -1, delim = ${quoteLiteral(delimiter)}, quote = '"', escape = '"'${types ? `, types = {${types}}` : ''})`;
-  // Like a table model: built in the run's engine (when it has room), so dependents read memory.
-  return materializeTable({ ...ctx, sql }, 'SEED', { inputHash });
+  if (records.length === 0 || header.length === 0) throw emptySeed(node);
+  return header;
+}
+
+function emptySeed(node: SeedNode): WeirError {
+  return new WeirError('WEIR-M011', `seed ${node.name} is empty`, {
+    at: { file: node.path, line: 1 },
+    node: node.id,
+    hint: 'a seed needs a header line',
+  });
 }
