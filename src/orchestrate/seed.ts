@@ -6,8 +6,9 @@ import { WeirError } from '../core/errors.js';
 import { materializeTable, type MaterializeContext, type MaterializeResult } from './materializations.js';
 
 /**
- * Seeds: a CSV checked line by line (ragged rows name their line), loaded through DuckDB's CSV
- * reader with type inference over the whole file and `column_types` overrides. A seed whose file
+ * Seeds: a CSV loaded through DuckDB's CSV reader with type inference over the whole file and
+ * `column_types` overrides; a file the reader refuses is parsed line by line to name the ragged
+ * row's line. A seed whose file
  * and config did not change since its last load is not rewritten (same contents, same version).
  */
 export async function loadSeed(ctx: MaterializeContext): Promise<MaterializeResult> {
