@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFile, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -121,6 +121,15 @@ describe('the code cache of the weir entry', () => {
       file,
       (file as string).replace(/-build\.bin$/, '-ls.bin'),
     ]);
+
+    // a rebuilt bundle (another modification time) gets a new cache; the old build's are dropped
+    const later = new Date(Date.now() + 60_000);
+    await utimes(join(cdir, 'weir-bundle.cjs'), later, later);
+    expect(entry(['build'], cache)).toContain('hello build');
+    const after = await readdir(cache);
+    expect(after).toHaveLength(1);
+    expect(after[0]).not.toBe(file);
+    expect(after[0]?.split('-')[0]).toBe(file?.split('-')[0]);
   });
 
   it('writes nothing when turned off', async () => {

@@ -14,8 +14,8 @@
 // through node:vm with the code V8 produced for it on an earlier run of the same command, kept in
 // the user's cache folder (WEIR_COMPILE_CACHE_DIR, else $XDG_CACHE_HOME/weir/compile or
 // ~/.cache/weir/compile; WEIR_COMPILE_CACHE_DIR=off turns it off). The file's name carries the
-// bundle's size and modification time and V8's version, so a rebuilt bundle or another Node gets
-// its own. V8 checks the code it is given and compiles from source when it refuses it, so a
+// bundle's size and modification time, V8's version and Node's flags, so a rebuilt bundle,
+// another Node or other flags get their own. V8 checks the code it is given and compiles from source when it refuses it, so a
 // damaged or missing cache costs only the compile; the cache is then written again when the
 // command ends. Nothing about it can change what a command does.
 if (!process.env.UV_THREADPOOL_SIZE) {
@@ -45,7 +45,12 @@ if (cacheFile && (!cached || script.cachedDataRejected))
 const bundleModule = { exports: {}, id: bundle, filename: bundle, loaded: false };
 script.runInThisContext()(bundleModule.exports, createRequire(bundle), bundleModule, bundle, __dirname);
 
-/** Where this bundle's code cache for this command lives, or undefined when caching is off. */
+/**
+ * Where this bundle's code cache for this command lives, or undefined when caching is off. The
+ * name: <install>-<build>-<runtime>-<command>.bin, where <install> stands for the bundle's path,
+ * <build> for its size and modification time and <runtime> for V8's version, the CPU and Node's
+ * flags (V8 refuses code compiled under other flags, so runs with other flags keep their own).
+ */
 function codeCachePath() {
   const configured = process.env.WEIR_COMPILE_CACHE_DIR;
   if (configured === 'off' || configured === '0') return undefined;
@@ -55,11 +60,19 @@ function codeCachePath() {
   const command = /^[a-z][a-z-]{0,30}$/.test(process.argv[2] ?? '') ? process.argv[2] : 'other';
   try {
     const s = fs.statSync(bundle);
-    const key = `${s.size}-${Math.trunc(s.mtimeMs)}-${process.versions.v8}-${process.arch}`;
-    return path.join(dir, `${key}-${command}.bin`);
+    const flags = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' ').trim();
+    const runtime = `${process.versions.v8}-${process.arch}${flags ? `-${shortHash(flags)}` : ''}`;
+    return path.join(
+      dir,
+      `${shortHash(bundle)}-${s.size}.${Math.trunc(s.mtimeMs)}-${runtime}-${command}.bin`,
+    );
   } catch {
     return undefined;
   }
+}
+
+function shortHash(text) {
+  return require('node:crypto').createHash('sha256').update(text).digest('hex').slice(0, 8);
 }
 
 /** Writes the code compiled so far (the command's functions included), whole or not at all. */
@@ -69,19 +82,26 @@ function writeCodeCache(file) {
     const tmp = `${file}.${process.pid}.tmp`;
     fs.writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
     fs.renameSync(tmp, file);
-    removeOldCaches(path.dirname(file));
+    removeOldCaches(file);
   } catch {
     // a cache that cannot be written is only a slower start next time
   }
 }
 
-/** Caches written over 30 days ago are dropped (one still in use is written again, once). */
-function removeOldCaches(dir) {
+/**
+ * Drops the caches of earlier builds of this install (same path, other size or time), and any
+ * cache written over 30 days ago (one still in use is written again, once).
+ */
+function removeOldCaches(file) {
+  const dir = path.dirname(file);
+  const [install, build] = path.basename(file).split('-');
   const before = Date.now() - 30 * 24 * 3600 * 1000;
   for (const name of fs.readdirSync(dir)) {
-    const file = path.join(dir, name);
+    const other = path.join(dir, name);
+    const [otherInstall, otherBuild] = name.split('-');
     try {
-      if (fs.statSync(file).mtimeMs < before) fs.rmSync(file, { force: true });
+      if ((otherInstall === install && otherBuild !== build) || fs.statSync(other).mtimeMs < before)
+        fs.rmSync(other, { force: true });
     } catch {
       // removed meanwhile
     }
