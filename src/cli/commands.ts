@@ -18,6 +18,7 @@ import { formatDuration, formatValue, jsonReplacer, out, renderTable, warnLine }
 import { Progress, summaryLines } from './progress.js';
 import type * as RuntimeModuleNs from './runtime.js';
 import type { Runtime } from './runtime.js';
+import { lowerWorkerThreadPriority } from './thread-priority.js';
 import { threadsFor } from './threads.js';
 import { openWorkspace, type CommonOptions, type Workspace } from './workspace.js';
 import { makeSourceIngestor } from './commands-ingest.js';
@@ -89,6 +90,8 @@ export async function commandRun(
     const progress = json ? undefined : new Progress(progressOut, progressOut.isTTY === true);
     // The next query catalog is written while the run goes on (not after it).
     catalog = command === 'test' ? undefined : await openCatalog(ws, rt, logger);
+    // The engines' threads and libuv's pool exist now: they yield to the main thread.
+    lowerWorkerThreadPriority();
     const publishing = catalog;
     const onEvent = (e: RunEvent): void => {
       if (e.type === 'run_started') quality.runId = e.runId;
