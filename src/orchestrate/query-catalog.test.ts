@@ -55,15 +55,17 @@ describe('CatalogPublisher', () => {
     publisher.addView('a.y', 'SELECT 2 AS v');
     publisher.addStatements(['CREATE OR REPLACE VIEW a.bad AS SELECT v FROM a.nowhere']);
     publisher.addView('b.z', 'SELECT 3 AS v');
+    // a view's SQL ending in a line comment does not swallow the next statement of its batch
+    publisher.addView('b.c', 'SELECT 4 AS v -- the last line');
     publisher.addStatements(async () => {
       throw new Error('no snapshot');
     });
     expect(existsSync(catalogPath)).toBe(false);
     const done = await publisher.finish();
-    expect(done.views).toBe(3);
+    expect(done.views).toBe(4);
     expect(done.failed).toEqual(['CREATE OR REPLACE VIEW a.bad AS SELECT v FROM a.nowhere']);
     expect(warnings.some((w) => w.includes('no snapshot'))).toBe(true);
-    expect(await viewsIn(catalogPath)).toEqual({ 'a.x': 1, 'a.y': 2, 'b.z': 3 });
+    expect(await viewsIn(catalogPath)).toEqual({ 'a.x': 1, 'a.y': 2, 'b.c': 4, 'b.z': 3 });
     expect(existsSync(`${catalogPath}.tmp-${process.pid}`)).toBe(false);
 
     // The next build starts from a copy and replaces views in it.
@@ -73,6 +75,6 @@ describe('CatalogPublisher', () => {
     await new Promise((r) => setTimeout(r, 5));
     next.addView('a.y', 'SELECT 20 AS v');
     expect((await next.finish()).views).toBe(2);
-    expect(await viewsIn(catalogPath)).toEqual({ 'a.x': 10, 'a.y': 20, 'b.z': 3 });
+    expect(await viewsIn(catalogPath)).toEqual({ 'a.x': 10, 'a.y': 20, 'b.c': 4, 'b.z': 3 });
   });
 });

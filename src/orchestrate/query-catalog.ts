@@ -171,14 +171,15 @@ export class CatalogPublisher {
     }
   }
 
-  /** One transaction; when a statement fails, the batch is redone one statement at a time. */
+  /**
+   * One transaction, sent to DuckDB as one text (one round trip for the batch, not one per view);
+   * when a statement fails, the batch is redone one statement at a time.
+   */
   private async execBatch(statements: readonly string[]): Promise<void> {
     if (statements.length === 0) return;
     if (statements.length > 1) {
       try {
-        await this.session.exec('BEGIN TRANSACTION');
-        for (const sql of statements) await this.session.exec(sql);
-        await this.session.exec('COMMIT');
+        await this.session.exec(['BEGIN TRANSACTION', ...statements, 'COMMIT'].join('\n;\n'));
         this.views += statements.filter(isView).length;
         return;
       } catch {

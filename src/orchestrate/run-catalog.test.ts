@@ -79,4 +79,15 @@ describe('RunCatalog', () => {
     expect((await session.query('SELECT v FROM s.t')).rows).toEqual([{ v: 8 }]);
     expect(catalog.heldBytes).toBe(10);
   });
+
+  it('adopts a table under a name held by a view it did not make (an ingested source)', async () => {
+    const catalog = new RunCatalog();
+    await session.exec('CREATE VIEW s.src AS SELECT 0 AS v');
+    const staged = await stage(catalog, 'src', 5);
+    expect(await catalog.adoptTable(session, { schema: 's', identifier: 'src' }, staged, 10, undefined)).toBe(
+      true,
+    );
+    expect(await kindOf('src')).toBe('BASE TABLE');
+    expect((await session.query('SELECT v FROM s.src')).rows).toEqual([{ v: 5 }]);
+  });
 });

@@ -99,7 +99,18 @@ export class RunCatalog {
         typedSelect === undefined
           ? `ALTER TABLE ${qualified(staged)} RENAME TO ${quoteIdent(rel.identifier)}`
           : `CREATE OR REPLACE VIEW ${qualified(rel)} AS SELECT ${typedSelect} FROM ${qualified(staged)}`;
-      await execAll(session, [...this.dropsFor(rel, typedSelect === undefined ? 'any' : 'table'), publish]);
+      const drops = this.dropsFor(rel, typedSelect === undefined ? 'any' : 'table');
+      if (typedSelect === undefined && !this.held.has(qualified(rel))) {
+        // Nothing this catalog made holds the name: rename at once (one statement less per table),
+        // and drop first only if something else (an ingested source's view) does.
+        try {
+          await session.exec(publish);
+        } catch {
+          await execAll(session, [...drops, publish]);
+        }
+      } else {
+        await execAll(session, [...drops, publish]);
+      }
       this.hold(rel, {
         kind: 'table',
         bytes,
