@@ -12,12 +12,12 @@ export function median(values: readonly number[]): number {
 }
 
 /** Wall time of one CLI invocation in ms; throws with its output when it fails. */
-export function timeCli(args: readonly string[], cwd: string): number {
+export function timeCli(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}): number {
   const t0 = performance.now();
   const res = spawnSync(process.execPath, [BIN, ...args], {
     cwd,
     encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1' },
+    env: { ...process.env, NO_COLOR: '1', ...env },
   });
   const ms = performance.now() - t0;
   if (res.status !== 0)
