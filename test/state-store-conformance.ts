@@ -437,6 +437,24 @@ export function stateStoreConformance(name: string, factory: () => Promise<State
         await store.deleteCatalogEntry('marts.orders');
         expect(await store.listCatalog()).toEqual([view]);
       });
+
+      it("writes a node's result and its asset's entry together, or neither", async () => {
+        await store.createRun(run('r1', '2024-01-01T00:00:00.000Z'));
+        const entry = catalog('marts.orders', { runId: 'r1' });
+        await store.putNodeResult(nodeResult('r1', 'model.shop.orders', { asset: 'marts.orders' }), entry);
+        expect(await store.getCatalogEntry('marts.orders')).toEqual(entry);
+        expect((await store.listNodeResults('r1')).map((r) => r.nodeId)).toEqual(['model.shop.orders']);
+
+        // A result the store refuses (unknown run) leaves the entry out too.
+        const err = await rejection(
+          store.putNodeResult(
+            nodeResult('ghost', 'model.shop.customers', { asset: 'marts.customers' }),
+            catalog('marts.customers', { runId: 'ghost' }),
+          ),
+        );
+        expect((err as WeirError).code).toBe('WEIR-S002');
+        expect(await store.getCatalogEntry('marts.customers')).toBeUndefined();
+      });
     });
 
     describe('persistence', () => {

@@ -84,8 +84,11 @@ export interface StateStore {
   updateRun(runId: string, patch: Partial<Pick<RunRecord, 'status' | 'finishedAt' | 'error'>>): Promise<void>;
   getRun(runId: string): Promise<RunRecord | undefined>;
   listRuns(query?: RunQuery): Promise<RunRecord[]>;
-  /** Inserts or replaces the result of one node in one run. */
-  putNodeResult(result: NodeResultRecord): Promise<void>;
+  /**
+   * Inserts or replaces the result of one node in one run; with `catalogEntry`, also the entry of
+   * the asset the node built, in the same write (both or neither).
+   */
+  putNodeResult(result: NodeResultRecord, catalogEntry?: CatalogEntry): Promise<void>;
   listNodeResults(runId: string): Promise<NodeResultRecord[]>;
   /** Results of one asset or node across runs, newest first. */
   nodeHistory(assetOrNodeId: string, limit?: number): Promise<NodeResultRecord[]>;

@@ -7,7 +7,7 @@ import { Graph, type ResourceType } from '../core/graph.js';
 import type { Logger } from '../core/logger.js';
 import type { OrchestrationStore } from '../core/orchestration-store.js';
 import { select } from '../core/selection.js';
-import type { NodeResultRecord, NodeStatus, StateStore } from '../core/state-store.js';
+import type { CatalogEntry, NodeResultRecord, NodeStatus, StateStore } from '../core/state-store.js';
 import type { ObjectStore } from '../lake/object-store.js';
 import type { Project } from '../project/types.js';
 import { sourceLineFor, type TemplateEngine } from '../sql/index.js';
@@ -317,10 +317,21 @@ export async function executeRun(deps: RunDeps, request: RunRequest): Promise<Ru
       deps.quality,
     );
     const runGraph = request.command === 'build' ? withTestGates(manifest, ids) : manifest.graph;
+    // Catalog entries of built assets, each written in one transaction with its node's result.
+    const catalogEntries = new Map<string, CatalogEntry>();
     const finish = async (result: NodeResult): Promise<void> => {
       const node = manifest.nodes.get(result.nodeId);
       results.set(result.nodeId, result);
-      await recordResult(state, events, runId, result, new Date(Date.now() - result.durationMs));
+      const entry = catalogEntries.get(result.nodeId);
+      catalogEntries.delete(result.nodeId);
+      await recordResult(
+        state,
+        events,
+        runId,
+        result,
+        new Date(Date.now() - result.durationMs),
+        result.status === 'success' ? entry : undefined,
+      );
       deps.onEvent?.({ type: 'node_finished', runId, ...(node ? { node } : {}), result });
     };
     const sessions: EngineSession[] = [];
@@ -358,6 +369,7 @@ export async function executeRun(deps: RunDeps, request: RunRequest): Promise<Ru
           project,
           ...(partition ? { partition } : {}),
           tests,
+          catalogEntries,
         });
         return {
           ...outcome,
@@ -722,6 +734,8 @@ interface ExecDeps {
   readonly project: Project;
   readonly partition?: PartitionWindowJson;
   readonly tests: TestRunner;
+  /** Where a node leaves its asset's catalog entry, written with its result (see recordResult). */
+  readonly catalogEntries: Map<string, CatalogEntry>;
 }
 
 export type ExecOutcome = Pick<
@@ -760,7 +774,7 @@ async function executeNode(
   const asset = `${rel.schema}.${rel.identifier}`;
   if (materialized === 'view') {
     await deps.catalog.defineView(session, rel, sql ?? '');
-    await deps.state.putCatalogEntry({
+    deps.catalogEntries.set(node.id, {
       asset,
       nodeId: node.id,
       kind: 'view',
@@ -811,7 +825,7 @@ async function executeNode(
   }
   const scan = await table.scanSql();
   if (!result.inMemory) await deps.catalog.defineView(session, rel, scan);
-  await deps.state.putCatalogEntry({
+  deps.catalogEntries.set(node.id, {
     asset,
     nodeId: node.id,
     kind: materialized,
@@ -927,6 +941,7 @@ async function recordResult(
   runId: string,
   r: NodeResult,
   startedAt: Date,
+  catalogEntry?: CatalogEntry,
 ): Promise<void> {
   // startedAt: when the node started (skipped nodes never did).
   const record: NodeResultRecord = {
@@ -943,7 +958,7 @@ async function recordResult(
     message: r.message,
     errorCode: r.error?.code ?? null,
   };
-  await state.putNodeResult(record);
+  await state.putNodeResult(record, catalogEntry);
   await events.appendEvent({
     runId,
     nodeId: r.nodeId,

@@ -43,7 +43,8 @@ export function withStateRuntime(store: StateStore, logger: Logger): StateStore 
     updateRun: (runId, patch) => call('updateRun', () => store.updateRun(runId, patch)),
     getRun: (runId) => call('getRun', () => store.getRun(runId)),
     listRuns: (query) => call('listRuns', () => store.listRuns(query)),
-    putNodeResult: (result) => call('putNodeResult', () => store.putNodeResult(result)),
+    putNodeResult: (result, catalogEntry) =>
+      call('putNodeResult', () => store.putNodeResult(result, catalogEntry)),
     listNodeResults: (runId) => call('listNodeResults', () => store.listNodeResults(runId)),
     nodeHistory: (assetOrNodeId, limit) => call('nodeHistory', () => store.nodeHistory(assetOrNodeId, limit)),
     appendEvent: (event) => call('appendEvent', () => store.appendEvent(event)),

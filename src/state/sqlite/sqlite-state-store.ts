@@ -336,9 +336,9 @@ class SqliteStateStore implements StateStore {
     return rows.map(toRun);
   }
 
-  async putNodeResult(r: NodeResultRecord): Promise<void> {
+  async putNodeResult(r: NodeResultRecord, catalogEntry?: CatalogEntry): Promise<void> {
     try {
-      this.write(() =>
+      this.write(() => {
         this.stmt(
           `INSERT INTO node_results (run_id, node_id, asset, status, started_at, finished_at, duration_ms, rows, bytes,
                version, message, error_code)
@@ -361,8 +361,9 @@ class SqliteStateStore implements StateStore {
           r.version,
           r.message,
           r.errorCode,
-        ),
-      );
+        );
+        if (catalogEntry) this.upsertCatalogEntry(catalogEntry);
+      });
     } catch (err) {
       if (isForeignKeyError(err)) throw unknownRun(r.runId, err);
       throw err;
@@ -420,15 +421,17 @@ class SqliteStateStore implements StateStore {
   }
 
   async putCatalogEntry(e: CatalogEntry): Promise<void> {
-    this.write(() =>
-      this.stmt(
-        `INSERT INTO catalog (asset, node_id, kind, location, sql, updated_at, run_id)
-           VALUES (?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT (asset) DO UPDATE SET
-             node_id = excluded.node_id, kind = excluded.kind, location = excluded.location, sql = excluded.sql,
-             updated_at = excluded.updated_at, run_id = excluded.run_id`,
-      ).run(e.asset, e.nodeId, e.kind, e.location, e.sql, e.updatedAt, e.runId),
-    );
+    this.write(() => this.upsertCatalogEntry(e));
+  }
+
+  private upsertCatalogEntry(e: CatalogEntry): void {
+    this.stmt(
+      `INSERT INTO catalog (asset, node_id, kind, location, sql, updated_at, run_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (asset) DO UPDATE SET
+           node_id = excluded.node_id, kind = excluded.kind, location = excluded.location, sql = excluded.sql,
+           updated_at = excluded.updated_at, run_id = excluded.run_id`,
+    ).run(e.asset, e.nodeId, e.kind, e.location, e.sql, e.updatedAt, e.runId);
   }
 
   async getCatalogEntry(asset: string): Promise<CatalogEntry | undefined> {
