@@ -11,7 +11,7 @@ import type { LogFormat } from '../observe/logger.js';
 import { ParseCache, TemplateEngine } from '../sql/index.js';
 
 /** The parse cache's file in the target folder (see sql/parse-cache.ts). */
-export const PARSE_CACHE_FILE = 'partial_parse.bin';
+const PARSE_CACHE_FILE = 'partial_parse.bin';
 
 /** Options every project command takes (one declarative table, see main.ts). */
 export interface ProjectOptions {
