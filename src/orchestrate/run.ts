@@ -362,7 +362,6 @@ export async function executeRun(deps: RunDeps, request: RunRequest): Promise<Ru
         const outcome = await executeNode(node, compiled, session, {
           table: node.relation ? tableOf(node, session, true) : undefined,
           catalog,
-          state,
           runId,
           startedAt,
           fullRefresh: request.fullRefresh === true,
@@ -434,7 +433,7 @@ export async function executeRun(deps: RunDeps, request: RunRequest): Promise<Ru
               lake,
               project,
               catalog,
-              state,
+              catalogEntries,
               runId,
               startedAt,
             },
@@ -673,7 +672,7 @@ async function writeRowsAsTable(
     lake: ObjectStore;
     project: Project;
     catalog: RunCatalog;
-    state: StateStore;
+    catalogEntries: Map<string, CatalogEntry>;
     runId: string;
     startedAt: Date;
   },
@@ -699,7 +698,7 @@ async function writeRowsAsTable(
     });
     const scan = await table.scanSql();
     await deps.catalog.defineView(session, out, scan);
-    await deps.state.putCatalogEntry({
+    deps.catalogEntries.set(step.id, {
       asset: `${out.schema}.${out.identifier}`,
       nodeId: step.id,
       kind: 'table',
@@ -727,7 +726,6 @@ async function writeRowsAsTable(
 interface ExecDeps {
   readonly table: TableHandle | undefined;
   readonly catalog: RunCatalog;
-  readonly state: StateStore;
   readonly runId: string;
   readonly startedAt: Date;
   readonly fullRefresh: boolean;

@@ -8,8 +8,8 @@ import { materializeTable, type MaterializeContext, type MaterializeResult } fro
 /**
  * Seeds: a CSV loaded through DuckDB's CSV reader with type inference over the whole file and
  * `column_types` overrides; a file the reader refuses is parsed line by line to name the ragged
- * row's line. A seed whose file
- * and config did not change since its last load is not rewritten (same contents, same version).
+ * row's line. A seed whose file and config did not change since its last load is not rewritten
+ * (same contents, same version).
  */
 export async function loadSeed(ctx: MaterializeContext): Promise<MaterializeResult> {
   const { node, table } = ctx;
@@ -70,15 +70,11 @@ type SeedNode = MaterializeContext['node'];
  * WEIR-M010 at its line, a file without a header WEIR-M011.
  */
 function checkCsv(bytes: Buffer, delimiter: string, node: SeedNode, toLine?: number): string[] {
+  const options = { delimiter, skip_empty_lines: true, bom: true };
   let records: string[][];
-  let header: string[] = [];
   try {
-    header =
-      (parse(bytes, { delimiter, skip_empty_lines: true, bom: true, to_line: 1 }) as string[][])[0] ?? [];
     records = parse(bytes, {
-      delimiter,
-      skip_empty_lines: true,
-      bom: true,
+      ...options,
       ...(toLine !== undefined ? { to_line: toLine } : {}),
     }) as string[][];
   } catch (err) {
@@ -86,7 +82,7 @@ function checkCsv(bytes: Buffer, delimiter: string, node: SeedNode, toLine?: num
     const line = typeof e.lines === 'number' ? e.lines : undefined;
     const what =
       e.code === 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH'
-        ? `row has a different number of fields than the header (${header.length})`
+        ? `row has a different number of fields than the header (${headerOf(bytes, options).length})`
         : (e.message ?? 'unreadable CSV').replace(/^Invalid Record Length: /, '');
     throw new WeirError('WEIR-M010', `seed ${node.name}: ${what}`, {
       at: { file: node.path, ...(line !== undefined ? { line } : {}) },
@@ -94,8 +90,18 @@ function checkCsv(bytes: Buffer, delimiter: string, node: SeedNode, toLine?: num
       hint: 'fix the line so every row has as many fields as the header (quote values that contain the delimiter)',
     });
   }
-  if (records.length === 0 || header.length === 0) throw emptySeed(node);
+  const header = records[0] ?? [];
+  if (header.length === 0) throw emptySeed(node);
   return header;
+}
+
+/** The first record alone, for an error message about a later one. */
+function headerOf(bytes: Buffer, options: object): string[] {
+  try {
+    return (parse(bytes, { ...options, to_line: 1 }) as string[][])[0] ?? [];
+  } catch {
+    return [];
+  }
 }
 
 function emptySeed(node: SeedNode): WeirError {

@@ -521,10 +521,6 @@ export function findUnclosedBlock(
 }
 
 /**
- * Parses a template into a nunjucks syntax tree; throws TemplateSyntaxError. Like Jinja's
- * default (keep_trailing_newline=False), a single newline at the very end is not part of it.
- */
-/**
  * A syntax tree as plain data: each node an object of its own properties plus its `typename`
  * (which nunjucks keeps on the class), so it survives serialization (see ParseCache). The
  * interpreter reads nodes by `typename` and fields only, so it renders both alike.
@@ -541,6 +537,10 @@ function plainValue(value: unknown): unknown {
   return out;
 }
 
+/**
+ * Parses a template into a nunjucks syntax tree; throws TemplateSyntaxError. Like Jinja's
+ * default (keep_trailing_newline=False), a single newline at the very end is not part of it.
+ */
 export function parseTemplate(template: string, opts: { fastLexer?: boolean } = {}): AstNode {
   ensureJinjaCompat();
   const source = stripFinalNewline(template);
